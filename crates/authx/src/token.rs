@@ -1,0 +1,795 @@
+//! [`AuthX`]: token creation and verification.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::HeaderName;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
+
+use crate::claims::{self, TokenPayload, TokenType};
+use crate::clock::{Clock, SystemClock};
+use crate::config::AuthXConfig;
+use crate::error::{Error, ErrorKind, Malformed, Result};
+use crate::keys::{Algorithm, KeySet};
+use crate::request::RequestToken;
+
+/// The authx engine: a validated configuration, keys parsed once, and a
+/// clock. Cheap to clone (one `Arc`); share one per application.
+///
+/// ```
+/// use authx::{AuthX, AuthXConfig};
+///
+/// let auth = AuthX::new(AuthXConfig {
+///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+///     ..Default::default()
+/// })?;
+/// let access = auth.create_access_token("user1")?;
+/// assert_eq!(auth.decode_token(&access)?.sub, "user1");
+/// # Ok::<(), authx::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct AuthX {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: AuthXConfig,
+    keys: KeySet,
+    clock: Arc<dyn Clock>,
+    pub(crate) header_name: HeaderName,
+    pub(crate) access_csrf_header: HeaderName,
+    pub(crate) refresh_csrf_header: HeaderName,
+}
+
+impl fmt::Debug for AuthX {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthX")
+            .field("config", &self.inner.config)
+            .field("keys", &self.inner.keys)
+            .field("clock", &self.inner.clock)
+            .finish()
+    }
+}
+
+/// When a token expires: after a duration, or at an instant.
+///
+/// ```
+/// use std::time::Duration;
+/// use authx::Expiry;
+/// let e = Expiry::from(Duration::from_secs(60));
+/// assert!(matches!(e, Expiry::In(_)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// This long after issue.
+    In(Duration),
+    /// At this instant.
+    At(SystemTime),
+}
+
+impl From<Duration> for Expiry {
+    fn from(d: Duration) -> Self {
+        Self::In(d)
+    }
+}
+
+impl From<SystemTime> for Expiry {
+    fn from(t: SystemTime) -> Self {
+        Self::At(t)
+    }
+}
+
+/// Options for one token, as AuthX's `create_*_token` keyword arguments.
+///
+/// ```
+/// use std::time::Duration;
+/// use authx::TokenOptions;
+///
+/// let opts = TokenOptions::new()
+///     .fresh(true)
+///     .expiry(Duration::from_secs(300))
+///     .scopes(["read", "write"])
+///     .claim("tenant", "acme")?;
+/// # Ok::<(), authx::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TokenOptions {
+    fresh: bool,
+    expiry: Option<Expiry>,
+    data: Map<String, Value>,
+    audience: Option<Vec<String>>,
+    scopes: Option<Vec<String>>,
+    headers: Map<String, Value>,
+}
+
+impl TokenOptions {
+    /// No options: a non-fresh token with the configured lifetime.
+    ///
+    /// ```
+    /// let _ = authx::TokenOptions::new();
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Marks an access token fresh (issued from a password login).
+    /// Refresh tokens never carry `fresh`.
+    ///
+    /// ```
+    /// let _ = authx::TokenOptions::new().fresh(true);
+    /// ```
+    #[must_use]
+    pub fn fresh(mut self, fresh: bool) -> Self {
+        self.fresh = fresh;
+        self
+    }
+
+    /// Overrides the configured lifetime.
+    ///
+    /// ```
+    /// let _ = authx::TokenOptions::new().expiry(std::time::Duration::from_secs(60));
+    /// ```
+    #[must_use]
+    pub fn expiry(mut self, expiry: impl Into<Expiry>) -> Self {
+        self.expiry = Some(expiry.into());
+        self
+    }
+
+    /// Overrides the configured audience.
+    ///
+    /// ```
+    /// let _ = authx::TokenOptions::new().audience(["api"]);
+    /// ```
+    #[must_use]
+    pub fn audience<I: IntoIterator<Item = S>, S: Into<String>>(mut self, aud: I) -> Self {
+        self.audience = Some(aud.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Scopes granted by the token.
+    ///
+    /// ```
+    /// let _ = authx::TokenOptions::new().scopes(["users:read"]);
+    /// ```
+    #[must_use]
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Merges a serializable struct or map into the claims. It must
+    /// serialize to a JSON object, and may not set a registered claim.
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct Extra { tenant: &'static str }
+    /// let opts = authx::TokenOptions::new().data(&Extra { tenant: "acme" })?;
+    /// let err = authx::TokenOptions::new().data(&serde_json::json!({"sub": "x"})).unwrap_err();
+    /// assert_eq!(err.error_type(), "BadConfigurationError");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn data<T: Serialize + ?Sized>(mut self, data: &T) -> Result<Self> {
+        let Value::Object(map) = serde_json::to_value(data)
+            .map_err(|e| Error::config(format!("data: cannot serialize ({e})")))?
+        else {
+            return Err(Error::config("data: must serialize to a JSON object"));
+        };
+        for (k, v) in map {
+            self = self.claim(k, v)?;
+        }
+        Ok(self)
+    }
+
+    /// Adds one custom claim; a registered claim name is refused.
+    ///
+    /// ```
+    /// let opts = authx::TokenOptions::new().claim("role", "admin")?;
+    /// assert!(authx::TokenOptions::new().claim("exp", 1).is_err());
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Result<Self> {
+        let name = name.into();
+        if claims::is_registered(&name) {
+            return Err(ErrorKind::ReservedClaim(name).into());
+        }
+        self.data.insert(name, value.into());
+        Ok(self)
+    }
+
+    /// Adds a JOSE header member. `alg`, `typ`, `kid` and the members a
+    /// verifier must refuse (`crit`, `b64`, `jku`, `x5u`, `jwk`, `x5c`) are
+    /// refused here.
+    ///
+    /// ```
+    /// let _ = authx::TokenOptions::new().header("cty", "example")?;
+    /// assert!(authx::TokenOptions::new().header("alg", "none").is_err());
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<Value>) -> Result<Self> {
+        let name = name.into();
+        if [
+            "alg", "typ", "kid", "crit", "b64", "jku", "x5u", "jwk", "x5c",
+        ]
+        .contains(&name.as_str())
+        {
+            return Err(ErrorKind::ReservedClaim(name).into());
+        }
+        self.headers.insert(name, value.into());
+        Ok(self)
+    }
+}
+
+/// An access and a refresh token issued together (AuthX's `TokenResponse`).
+///
+/// ```
+/// # use authx::{AuthX, AuthXConfig, TokenOptions};
+/// # let auth = AuthX::new(AuthXConfig {
+/// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+/// #     ..Default::default()
+/// # })?;
+/// let pair = auth.create_token_pair("u1", &TokenOptions::new().fresh(true))?;
+/// assert_eq!(pair.token_type, "bearer");
+/// # Ok::<(), authx::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TokenPair {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token.
+    pub refresh_token: String,
+    /// Always `"bearer"`.
+    pub token_type: String,
+}
+
+/// What [`AuthX::verify_token`] checks beyond signature, time and claims.
+///
+/// ```
+/// let opts = authx::VerifyOptions { verify_fresh: true, ..Default::default() };
+/// assert!(opts.verify_type && opts.verify_csrf);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// The token's `type` must equal the request token's kind.
+    pub verify_type: bool,
+    /// An access token must be fresh.
+    pub verify_fresh: bool,
+    /// Check CSRF when the request token requires it (cookie token,
+    /// CSRF-checked method).
+    pub verify_csrf: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            verify_type: true,
+            verify_fresh: false,
+            verify_csrf: true,
+        }
+    }
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // The OS RNG failing is not recoverable and not caused by input; a
+    // token with predictable ids must never be issued, so fall back to
+    // aws-lc's DRBG, which reseeds from the same source.
+    if getrandom::fill(&mut buf).is_err() {
+        use aws_lc_rs::rand::SecureRandom as _;
+        let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut buf);
+    }
+    buf
+}
+
+/// A new random identifier: 128 bits, base64url (22 characters).
+///
+/// ```
+/// assert_eq!(authx::random_id().len(), 22);
+/// ```
+#[must_use]
+pub fn random_id() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<16>())
+}
+
+struct OutClaims<'a> {
+    identity_claim: &'a str,
+    sub: &'a str,
+    jti: &'a str,
+    token_type: TokenType,
+    fresh: Option<bool>,
+    csrf: Option<&'a str>,
+    iat: i64,
+    nbf: Option<i64>,
+    exp: i64,
+    aud: &'a [String],
+    iss: Option<&'a str>,
+    scopes: Option<&'a [String]>,
+    data: &'a Map<String, Value>,
+}
+
+impl Serialize for OutClaims<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry(self.identity_claim, self.sub)?;
+        m.serialize_entry("jti", self.jti)?;
+        m.serialize_entry("type", self.token_type.as_str())?;
+        if let Some(fresh) = self.fresh {
+            m.serialize_entry("fresh", &fresh)?;
+        }
+        if let Some(csrf) = self.csrf {
+            m.serialize_entry("csrf", csrf)?;
+        }
+        m.serialize_entry("iat", &self.iat)?;
+        if let Some(nbf) = self.nbf {
+            m.serialize_entry("nbf", &nbf)?;
+        }
+        m.serialize_entry("exp", &self.exp)?;
+        match self.aud {
+            [] => {}
+            [one] => m.serialize_entry("aud", one)?,
+            many => m.serialize_entry("aud", many)?,
+        }
+        if let Some(iss) = self.iss {
+            m.serialize_entry("iss", iss)?;
+        }
+        if let Some(scopes) = self.scopes {
+            m.serialize_entry("scopes", scopes)?;
+        }
+        for (k, v) in self.data {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl AuthX {
+    /// Validates `config`, parses its keys once, and uses the system clock.
+    ///
+    /// ```
+    /// use authx::{AuthX, AuthXConfig};
+    /// let err = AuthX::new(AuthXConfig {
+    ///     secret_key: Some("your-secret-key".into()),
+    ///     ..Default::default()
+    /// }).unwrap_err();
+    /// assert!(err.to_string().contains("secret_key"));
+    /// ```
+    pub fn new(config: AuthXConfig) -> Result<Self> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// Like [`new`](Self::new), with a clock of the caller's choice.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use authx::{AuthX, AuthXConfig, clock::ManualClock};
+    /// let clock = ManualClock::at_secs(1_700_000_000);
+    /// let auth = AuthX::with_clock(AuthXConfig {
+    ///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    ///     ..Default::default()
+    /// }, Arc::new(clock.clone()))?;
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn with_clock(config: AuthXConfig, clock: Arc<dyn Clock>) -> Result<Self> {
+        config.validate()?;
+        let keys = KeySet::from_config(&config)?;
+        let header = |name: &str, v: &str| {
+            HeaderName::from_bytes(v.as_bytes())
+                .map_err(|_| Error::config(format!("{name}: {v:?} is not a valid header name")))
+        };
+        let header_name = header("header_name", &config.header_name)?;
+        let access_csrf_header =
+            header("access_csrf_header_name", &config.access_csrf_header_name)?;
+        let refresh_csrf_header =
+            header("refresh_csrf_header_name", &config.refresh_csrf_header_name)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                keys,
+                clock,
+                header_name,
+                access_csrf_header,
+                refresh_csrf_header,
+            }),
+        })
+    }
+
+    /// The configuration.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// assert_eq!(auth.config().header_name, "Authorization");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    #[must_use]
+    pub fn config(&self) -> &AuthXConfig {
+        &self.inner.config
+    }
+
+    /// The clock.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// assert!(auth.clock().now_millis() > 0);
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    #[must_use]
+    pub fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    pub(crate) fn header_name(&self) -> &HeaderName {
+        &self.inner.header_name
+    }
+
+    pub(crate) fn csrf_header(&self, kind: TokenType) -> &HeaderName {
+        match kind {
+            TokenType::Access => &self.inner.access_csrf_header,
+            TokenType::Refresh => &self.inner.refresh_csrf_header,
+        }
+    }
+
+    /// The public keys as a JWKS document (`{"keys": [...]}`), for
+    /// `/.well-known/jwks.json`. Empty for HMAC configurations.
+    ///
+    /// ```
+    /// use authx::{Algorithm, AuthX, AuthXConfig, keys::generate_pem};
+    /// let auth = AuthX::new(AuthXConfig {
+    ///     algorithm: Algorithm::ES256,
+    ///     private_key: Some(generate_pem(Algorithm::ES256)?.into()),
+    ///     kid: Some("k1".into()),
+    ///     ..Default::default()
+    /// })?;
+    /// assert_eq!(auth.jwks()["keys"][0]["kid"], "k1");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    #[must_use]
+    pub fn jwks(&self) -> Value {
+        self.inner.keys.jwks()
+    }
+
+    /// An access token for `uid` with default options.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let token = auth.create_access_token("user1")?;
+    /// assert_eq!(token.split('.').count(), 3);
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn create_access_token(&self, uid: &str) -> Result<String> {
+        self.create_token(uid, TokenType::Access, &TokenOptions::default())
+    }
+
+    /// An access token for `uid` with `options`.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let t = auth.create_access_token_with("u", &authx::TokenOptions::new().fresh(true))?;
+    /// assert!(auth.decode_token(&t)?.fresh);
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn create_access_token_with(&self, uid: &str, options: &TokenOptions) -> Result<String> {
+        self.create_token(uid, TokenType::Access, options)
+    }
+
+    /// A refresh token for `uid` with default options.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let t = auth.create_refresh_token("u")?;
+    /// assert_eq!(auth.decode_token(&t)?.token_type, authx::TokenType::Refresh);
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn create_refresh_token(&self, uid: &str) -> Result<String> {
+        self.create_token(uid, TokenType::Refresh, &TokenOptions::default())
+    }
+
+    /// A refresh token for `uid` with `options` (`fresh` is ignored).
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let opts = authx::TokenOptions::new().claim("sid", "s1")?;
+    /// let t = auth.create_refresh_token_with("u", &opts)?;
+    /// assert_eq!(auth.decode_token(&t)?.extra["sid"], "s1");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn create_refresh_token_with(&self, uid: &str, options: &TokenOptions) -> Result<String> {
+        self.create_token(uid, TokenType::Refresh, options)
+    }
+
+    /// An access and a refresh token for `uid`. `options` apply to both,
+    /// except `expiry`, which applies to the access token only.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let pair = auth.create_token_pair("u", &authx::TokenOptions::new())?;
+    /// assert_ne!(pair.access_token, pair.refresh_token);
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn create_token_pair(&self, uid: &str, options: &TokenOptions) -> Result<TokenPair> {
+        let access_token = self.create_token(uid, TokenType::Access, options)?;
+        let refresh_opts = TokenOptions {
+            expiry: None,
+            ..options.clone()
+        };
+        let refresh_token = self.create_token(uid, TokenType::Refresh, &refresh_opts)?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "bearer".into(),
+        })
+    }
+
+    /// Creates a token of `token_type` for `uid`.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let t = auth.create_token("u", authx::TokenType::Access, &Default::default())?;
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn create_token(
+        &self,
+        uid: &str,
+        token_type: TokenType,
+        options: &TokenOptions,
+    ) -> Result<String> {
+        let c = &self.inner.config;
+        let Some(signer) = &self.inner.keys.signer else {
+            return Err(Error::config(
+                "private_key: this AuthX only verifies (no private key configured)",
+            ));
+        };
+        if uid.is_empty() {
+            return Err(Error::config("uid: must not be empty"));
+        }
+        let now_ms = self.inner.clock.now_millis();
+        let now = now_ms.div_euclid(1000);
+        let lifetime = match token_type {
+            TokenType::Access => c.access_token_expires,
+            TokenType::Refresh => c.refresh_token_expires,
+        };
+        let exp = match options.expiry {
+            None => now.saturating_add(duration_secs(lifetime)),
+            Some(Expiry::In(d)) => now.saturating_add(duration_secs(d)),
+            Some(Expiry::At(t)) => t
+                .duration_since(UNIX_EPOCH)
+                .map(duration_secs)
+                .map_err(|_| Error::config("expiry: before 1970"))?,
+        };
+        if exp <= now {
+            return Err(Error::config("expiry: the token would already be expired"));
+        }
+        if exp as f64 > 253_402_300_799.0 {
+            return Err(Error::config("expiry: later than year 9999"));
+        }
+        let jti = random_id();
+        let csrf = c.issues_csrf().then(random_id);
+        let aud: &[String] = options.audience.as_deref().unwrap_or(&c.encode_audience);
+        let claims = OutClaims {
+            identity_claim: &c.identity_claim,
+            sub: uid,
+            jti: &jti,
+            token_type,
+            fresh: (token_type == TokenType::Access).then_some(options.fresh),
+            csrf: csrf.as_deref(),
+            iat: now,
+            nbf: c.encode_nbf.then_some(now),
+            exp,
+            aud,
+            iss: c.encode_issuer.as_deref(),
+            scopes: options.scopes.as_deref(),
+            data: &options.data,
+        };
+        let mut header = Map::new();
+        header.insert("alg".into(), signer.alg().as_str().into());
+        header.insert("typ".into(), "JWT".into());
+        if let Some(kid) = signer.kid() {
+            header.insert("kid".into(), kid.into());
+        }
+        for (k, v) in &options.headers {
+            header.insert(k.clone(), v.clone());
+        }
+        let header_json = serde_json::to_vec(&header).map_err(|e| Error::config(e.to_string()))?;
+        let claims_json = serde_json::to_vec(&claims).map_err(|e| Error::config(e.to_string()))?;
+        let mut token =
+            String::with_capacity((header_json.len() + claims_json.len()) * 4 / 3 + 180);
+        URL_SAFE_NO_PAD.encode_string(&header_json, &mut token);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
+        let signature = signer.sign(token.as_bytes())?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+        if token.len() > c.max_token_length {
+            return Err(Error::config(
+                "max_token_length: the token with this data is longer than the cap",
+            ));
+        }
+        Ok(token)
+    }
+
+    /// Verifies a token string: format (F1–F10), algorithm and key (A1–A7,
+    /// K1–K2), signature, then claims and time (C1–C13). It does not check
+    /// the token's type, freshness or CSRF: see [`verify_token`](Self::verify_token).
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let err = auth.decode_token("not.a.token").unwrap_err();
+    /// assert_eq!(err.error_type(), "JWTDecodeError");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn decode_token(&self, token: &str) -> Result<TokenPayload> {
+        let c = &self.inner.config;
+        let bytes = token.as_bytes();
+        // F6: cap first, so nothing below scales with hostile input.
+        if bytes.len() > c.max_token_length {
+            return Err(Malformed::TooLong.into());
+        }
+        // F1, F2: one pass over the bytes finds both dots and checks the
+        // alphabet.
+        let mut dots = [0usize; 2];
+        let mut n_dots = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'.' {
+                if n_dots == 2 {
+                    return Err(Malformed::SegmentCount.into());
+                }
+                dots[n_dots] = i;
+                n_dots += 1;
+            } else if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(Malformed::Alphabet.into());
+            }
+        }
+        if n_dots != 2 {
+            return Err(Malformed::SegmentCount.into());
+        }
+        let (h64, rest) = bytes.split_at(dots[0]);
+        let c64 = &rest[1..dots[1] - dots[0]];
+        let s64 = &bytes[dots[1] + 1..];
+        if h64.is_empty() || c64.is_empty() || s64.is_empty() {
+            return Err(Malformed::EmptySegment.into());
+        }
+        let signing_input = &bytes[..dots[1]];
+
+        let header_json = b64(h64)?;
+        let header = claims::parse_header(&header_json)?;
+        // A1, A2: exact match against the allowlist fixed by configuration.
+        let alg = Algorithm::from_alg(&header.alg)
+            .filter(|a| self.inner.keys.allows(*a))
+            .ok_or(ErrorKind::AlgorithmNotAllowed)?;
+        // K1: a kid selects only among configured keys, exactly.
+        let kid = header.kid.as_deref();
+        if let Some(kid) = kid
+            && (kid.len() > crate::keys::MAX_KID_LEN || !self.inner.keys.has_kid(kid)) {
+                return Err(crate::keys::unknown_kid());
+            }
+        let signature = b64(s64)?;
+        if alg.signature_len().is_some_and(|n| n != signature.len()) {
+            return Err(Malformed::SignatureLength.into());
+        }
+        // C13: the signature is checked before any claim is looked at. Only
+        // a bad signature falls through to the previous key.
+        let mut candidates = self.inner.keys.candidates(alg, kid).peekable();
+        if candidates.peek().is_none() {
+            return Err(crate::keys::unknown_kid());
+        }
+        if !candidates.any(|v| v.verify(signing_input, &signature)) {
+            return Err(ErrorKind::InvalidSignature.into());
+        }
+
+        let claims_json = b64(c64)?;
+        let payload = claims::parse_claims(&claims_json, &c.identity_claim)?;
+        self.check_claims(&payload)?;
+        Ok(payload)
+    }
+
+    fn check_claims(&self, p: &TokenPayload) -> Result<()> {
+        let c = &self.inner.config;
+        let now = self.inner.clock.now_secs_f64();
+        let leeway = c.decode_leeway.as_secs_f64();
+        if now >= p.exp + leeway {
+            return Err(ErrorKind::ExpiredToken.into());
+        }
+        if let Some(nbf) = p.nbf
+            && now + leeway < nbf {
+                return Err(ErrorKind::ImmatureToken.into());
+            }
+        // Our iat is floored to the second, so compare at second precision.
+        if p.iat > now.floor() + leeway {
+            return Err(ErrorKind::IssuedInFuture.into());
+        }
+        // C7: aud must match exactly when configured; a token addressed to
+        // someone while we expect no audience is not for us (RFC 7519 §4.1.3).
+        if c.decode_audience.is_empty() {
+            if !p.aud.is_empty() {
+                return Err(ErrorKind::InvalidAudience.into());
+            }
+        } else if !p.aud.iter().any(|a| c.decode_audience.contains(a)) {
+            return Err(ErrorKind::InvalidAudience.into());
+        }
+        if let Some(iss) = &c.decode_issuer
+            && p.iss.as_deref() != Some(iss.as_str()) {
+                return Err(ErrorKind::InvalidIssuer.into());
+            }
+        Ok(())
+    }
+
+    /// Verifies a token found in a request, the AuthX way: decode (see
+    /// [`decode_token`](Self::decode_token)), then type, freshness and CSRF.
+    ///
+    /// ```
+    /// use authx::{AuthX, AuthXConfig, RequestToken, TokenLocation, TokenType, VerifyOptions};
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let refresh = auth.create_refresh_token("u")?;
+    /// let rt = RequestToken::new(refresh, TokenLocation::Headers, TokenType::Access);
+    /// let err = auth.verify_token(&rt, VerifyOptions::default()).unwrap_err();
+    /// assert_eq!(err.error_type(), "AccessTokenRequiredError");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn verify_token(
+        &self,
+        token: &RequestToken,
+        options: VerifyOptions,
+    ) -> Result<TokenPayload> {
+        let payload = self.decode_token(&token.token)?;
+        if options.verify_type && payload.token_type != token.kind {
+            return Err(match token.kind {
+                TokenType::Access => ErrorKind::AccessTokenRequired,
+                TokenType::Refresh => ErrorKind::RefreshTokenRequired,
+            }
+            .into());
+        }
+        if options.verify_fresh && !(payload.token_type == TokenType::Access && payload.fresh) {
+            return Err(ErrorKind::FreshTokenRequired.into());
+        }
+        if options.verify_csrf && token.csrf_required {
+            crate::csrf::check(payload.csrf.as_deref(), token.csrf.as_deref())?;
+        }
+        Ok(payload)
+    }
+}
+
+fn duration_secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Strict base64url (F3): the alphabet was checked by the caller; the
+/// engine refuses padding, a length ≡ 1 mod 4 and non-zero trailing bits.
+fn b64(segment: &[u8]) -> Result<Vec<u8>> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| Malformed::Base64.into())
+}
