@@ -606,6 +606,38 @@ pub(crate) fn parse_claims(json: &[u8], identity_claim: &str) -> Result<TokenPay
     claims.map_err(|_| failure.into_error(Malformed::Claims))
 }
 
+/// Any JSON object, refusing duplicate member names at the top level (F5).
+pub(crate) fn parse_object(json: &[u8]) -> Result<Map<String, Value>> {
+    struct V<'f>(&'f Failure);
+    impl<'de> Visitor<'de> for V<'_> {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value::<Value>()?;
+                if out.insert(key, value).is_some() {
+                    return Err(self.0.fail(Malformed::DuplicateMember.into_kind()));
+                }
+            }
+            Ok(out)
+        }
+    }
+    let failure = Failure::default();
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let obj = de
+        .deserialize_map(V(&failure))
+        .and_then(|o| de.end().map(|()| o));
+    obj.map_err(|_| failure.into_error(Malformed::Claims))
+}
+
+/// A NumericDate from a parsed JSON value, with the same rules as claims.
+pub(crate) fn numeric_date(v: &Value) -> Option<f64> {
+    NumericDate::deserialize(v).ok().map(|d| d.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

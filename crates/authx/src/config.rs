@@ -41,7 +41,8 @@
 //! | `JWT_IMPLICIT_REFRESH_DELTATIME` | `implicit_refresh_deltatime` | 10 min | |
 //!
 //! Options of our own: `kid` and `previous_kid` (key ids, for rotation by
-//! `kid`), `max_token_length` (8 KiB), and the development-only escape
+//! `kid`), `jwks` (more verification keys, as a JWKS document),
+//! `max_token_length` (8 KiB), and the development-only escape
 //! `dangerous_allow_weak_secret`.
 
 use std::fmt;
@@ -166,6 +167,16 @@ pub struct AuthXConfig {
     pub kid: Option<String>,
     /// `kid` of the previous key, so rotated tokens find it by `kid`.
     pub previous_kid: Option<String>,
+    /// More verification keys, as a JWKS document (`{"keys": [...]}`, RFC
+    /// 7517): another issuer's public keys, or earlier keys kept for
+    /// rotation. Each key is bound to one algorithm: its `alg` member, or
+    /// for EC and OKP keys the one algorithm of its curve, or for RSA and
+    /// `oct` keys without `alg` the configured `algorithm`. Keys whose
+    /// algorithm is not accepted, or whose `use`/`key_ops` exclude
+    /// verification, are left out. A set mixing HMAC and public keys, a
+    /// repeated `kid`, an HMAC key shorter than its hash or an RSA key under
+    /// 2048 bits is a configuration error.
+    pub jwks: Option<String>,
     /// Access token lifetime (`JWT_ACCESS_TOKEN_EXPIRES`).
     pub access_token_expires: Duration,
     /// Refresh token lifetime (`JWT_REFRESH_TOKEN_EXPIRES`).
@@ -277,6 +288,7 @@ impl Default for AuthXConfig {
             previous_public_key: None,
             kid: None,
             previous_kid: None,
+            jwks: None,
             access_token_expires: Duration::from_secs(15 * 60),
             refresh_token_expires: Duration::from_secs(20 * 24 * 3600),
             encode_audience: Vec::new(),
@@ -545,9 +557,9 @@ impl AuthXConfig {
                 || domain
                     .bytes()
                     .any(|b| b == b';' || b.is_ascii_whitespace() || b.is_ascii_control()))
-            {
-                return Err(Error::config("cookie_domain: not a valid domain"));
-            }
+        {
+            return Err(Error::config("cookie_domain: not a valid domain"));
+        }
         Ok(())
     }
 
@@ -592,6 +604,7 @@ impl AuthXConfig {
         env.opt_string("JWT_PREVIOUS_PUBLIC_KEY", &mut c.previous_public_key);
         env.opt_string("JWT_KID", &mut c.kid);
         env.opt_string("JWT_PREVIOUS_KID", &mut c.previous_kid);
+        env.opt_string("JWT_JWKS", &mut c.jwks);
         env.duration("JWT_ACCESS_TOKEN_EXPIRES", &mut c.access_token_expires)?;
         env.duration("JWT_REFRESH_TOKEN_EXPIRES", &mut c.refresh_token_expires)?;
         env.list("JWT_ENCODE_AUDIENCE", &mut c.encode_audience)?;

@@ -296,7 +296,12 @@ fn pem_der(option: &str, pem_text: &str) -> Result<pem::Pem> {
     pem::parse(pem_text.trim()).map_err(|_| Error::config(format!("{option}: not a PEM document")))
 }
 
-fn hmac_key(option: &str, alg: Algorithm, secret: &[u8], allow_weak: bool) -> Result<Box<hmac::Key>> {
+fn hmac_key(
+    option: &str,
+    alg: Algorithm,
+    secret: &[u8],
+    allow_weak: bool,
+) -> Result<Box<hmac::Key>> {
     let Some((halg, min)) = alg.hmac_algorithm() else {
         return Err(Error::config(format!(
             "algorithm: {alg} is not an HMAC algorithm"
@@ -437,7 +442,7 @@ impl KeySet {
                     kind: private_key(alg, pem.expose())?,
                     rng: SystemRandom::new(),
                 }),
-                None if c.public_key.is_some() => None,
+                None if c.public_key.is_some() || c.jwks.is_some() => None,
                 None => {
                     return Err(Error::config(format!(
                         "private_key: algorithm {alg} requires private_key or public_key"
@@ -473,7 +478,7 @@ impl KeySet {
                 });
             } else if let Some(s) = signer.as_ref().filter(|s| s.alg == dalg) {
                 verifiers.push(s.verifier()?);
-            } else {
+            } else if c.jwks.is_none() {
                 return Err(Error::config(format!(
                     "decode_algorithms: {dalg} has no key (set public_key)"
                 )));
@@ -501,6 +506,26 @@ impl KeySet {
                     kid: c.previous_kid.clone(),
                     kind,
                 });
+            }
+        }
+        if let Some(doc) = &c.jwks {
+            verifiers.extend(jwks_verifiers(doc, c)?);
+        }
+        if verifiers.is_empty() {
+            return Err(Error::config(
+                "jwks: no key in the set can verify an accepted algorithm",
+            ));
+        }
+        for (i, v) in verifiers.iter().enumerate() {
+            if v.kid.is_some()
+                && verifiers[..i]
+                    .iter()
+                    .any(|w| w.kid == v.kid && w.alg == v.alg)
+            {
+                return Err(Error::config(format!(
+                    "jwks: kid {:?} names two keys",
+                    v.kid.as_deref().unwrap_or_default()
+                )));
             }
         }
         if c.previous_secret_key.is_some() && !alg.is_hmac() {
@@ -564,6 +589,138 @@ impl KeySet {
     pub(crate) fn jwks(&self) -> serde_json::Value {
         serde_json::json!({ "keys": self.jwks })
     }
+}
+
+/// Verifiers from a JWKS document (see `AuthXConfig::jwks`).
+fn jwks_verifiers(doc: &str, c: &crate::AuthXConfig) -> Result<Vec<Verifier>> {
+    let bad = |why: &str| Error::config(format!("jwks: {why}"));
+    let set: serde_json::Value =
+        serde_json::from_str(doc).map_err(|_| bad("not a JSON document"))?;
+    let keys = set
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .ok_or_else(|| bad("no \"keys\" array"))?;
+    let accepted = c.verify_algorithms();
+    let mut out = Vec::new();
+    let (mut hmac_seen, mut public_seen) = (false, false);
+    for key in keys {
+        let str_of = |name: &str| key.get(name).and_then(|v| v.as_str());
+        let kty = str_of("kty").ok_or_else(|| bad("a key has no \"kty\""))?;
+        match kty {
+            "oct" => hmac_seen = true,
+            "RSA" | "EC" | "OKP" => public_seen = true,
+            _ => continue,
+        }
+        if hmac_seen && public_seen {
+            return Err(bad("mixes HMAC and public keys"));
+        }
+        if str_of("use").is_some_and(|u| u != "sig") {
+            continue;
+        }
+        if let Some(ops) = key.get("key_ops") {
+            let verify = ops
+                .as_array()
+                .is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify")));
+            if !verify {
+                continue;
+            }
+        }
+        let kid = match key.get("kid") {
+            None => None,
+            Some(serde_json::Value::String(k)) => {
+                check_kid("jwks kid", k)?;
+                Some(k.clone())
+            }
+            Some(_) => return Err(bad("kid must be a string")),
+        };
+        let b64 = |name: &str| -> Result<Vec<u8>> {
+            let v = str_of(name).ok_or_else(|| bad(&format!("{kty} key without \"{name}\"")))?;
+            URL_SAFE_NO_PAD
+                .decode(v)
+                .map_err(|_| bad(&format!("\"{name}\" is not base64url")))
+        };
+        let curve_alg = match (kty, str_of("crv")) {
+            ("EC", Some("P-256")) => Some(Algorithm::ES256),
+            ("EC", Some("P-384")) => Some(Algorithm::ES384),
+            ("EC", Some("P-521")) => Some(Algorithm::ES512),
+            ("OKP", Some("Ed25519")) => Some(Algorithm::EdDSA),
+            ("EC" | "OKP", _) => return Err(bad("unsupported curve")),
+            _ => None,
+        };
+        // An `alg` we do not know (say "ES521") binds nothing; the curve or
+        // the configured algorithm decides.
+        let alg = match (str_of("alg").and_then(Algorithm::from_alg), curve_alg) {
+            (Some(a), Some(cv)) if a != cv => return Err(bad("alg does not match the curve")),
+            (Some(a), _) => a,
+            (None, Some(cv)) => cv,
+            (None, None) => c.algorithm,
+        };
+        if !accepted.contains(&alg) {
+            continue;
+        }
+        let kind = match kty {
+            "oct" => VerifierKind::Hmac(hmac_key(
+                "jwks",
+                alg,
+                &b64("k")?,
+                c.dangerous_allow_weak_secret,
+            )?),
+            "RSA" => {
+                if alg.is_hmac() || alg.signature_len().is_some() {
+                    return Err(bad("RSA key bound to a non-RSA algorithm"));
+                }
+                let n = b64("n")?;
+                let e = b64("e")?;
+                if strip_zeros(&n).len() < 256 {
+                    return Err(bad("RSA keys must be at least 2048 bits"));
+                }
+                public_key(alg, &rsa_public_der(strip_zeros(&n), strip_zeros(&e)))?
+            }
+            "EC" => {
+                let (x, y) = (b64("x")?, b64("y")?);
+                let mut point = Vec::with_capacity(1 + x.len() + y.len());
+                point.push(4);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                public_key(alg, &point)?
+            }
+            _ => public_key(alg, &b64("x")?)?,
+        };
+        out.push(Verifier { alg, kid, kind });
+    }
+    Ok(out)
+}
+
+/// DER of RSAPublicKey (RFC 8017 A.1.1), for aws-lc-rs, which takes RSA
+/// public keys as DER rather than as (n, e). Hand-written: two INTEGERs in
+/// a SEQUENCE, not worth an ASN.1 dependency.
+fn rsa_public_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn len(out: &mut Vec<u8>, l: usize) {
+        if l < 0x80 {
+            out.push(l as u8);
+        } else if l <= 0xff {
+            out.extend_from_slice(&[0x81, l as u8]);
+        } else {
+            out.extend_from_slice(&[0x82, (l >> 8) as u8, l as u8]);
+        }
+    }
+    fn int(out: &mut Vec<u8>, v: &[u8]) {
+        let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+        out.push(0x02);
+        len(out, v.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 8);
+    int(&mut body, n);
+    int(&mut body, e);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.push(0x30);
+    len(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
 }
 
 /// JWK (RFC 7517) of a public key, from the bytes aws-lc-rs holds: SPKI DER

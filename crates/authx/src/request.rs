@@ -382,22 +382,23 @@ impl AuthX {
         }
         let c = self.config();
         if c.csrf_check_form
-            && let Some(body) = form {
-                let field = match kind {
-                    TokenType::Access => &c.access_csrf_field_name,
-                    TokenType::Refresh => &c.refresh_csrf_field_name,
-                };
-                let mut found = None;
-                for (k, v) in form_urlencoded::parse(body) {
-                    if k == field.as_str() {
-                        if found.is_some() {
-                            return Err(ErrorKind::DuplicateCredentials.into());
-                        }
-                        found = Some(v.into_owned());
+            && let Some(body) = form
+        {
+            let field = match kind {
+                TokenType::Access => &c.access_csrf_field_name,
+                TokenType::Refresh => &c.refresh_csrf_field_name,
+            };
+            let mut found = None;
+            for (k, v) in form_urlencoded::parse(body) {
+                if k == field.as_str() {
+                    if found.is_some() {
+                        return Err(ErrorKind::DuplicateCredentials.into());
                     }
+                    found = Some(v.into_owned());
                 }
-                return Ok(found);
             }
+            return Ok(found);
+        }
         Ok(None)
     }
 }

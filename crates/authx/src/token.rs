@@ -649,6 +649,28 @@ impl AuthX {
     /// # Ok::<(), authx::Error>(())
     /// ```
     pub fn decode_token(&self, token: &str) -> Result<TokenPayload> {
+        let claims_json = self.verify_jws(token)?;
+        let payload = claims::parse_claims(&claims_json, &self.inner.config.identity_claim)?;
+        self.check_time(payload.exp, payload.nbf, Some(payload.iat))?;
+        self.check_audience_issuer(&payload.aud, payload.iss.as_deref())?;
+        Ok(payload)
+    }
+
+    /// Verifies a compact JWS and returns its payload bytes: the format,
+    /// algorithm, key and signature checks of [`decode_token`](Self::decode_token)
+    /// without any claim check. For payloads that are not authx tokens.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let token = auth.create_access_token("u")?;
+    /// let payload = auth.verify_jws(&token)?;
+    /// assert!(payload.starts_with(b"{"));
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn verify_jws(&self, token: &str) -> Result<Vec<u8>> {
         let c = &self.inner.config;
         let bytes = token.as_bytes();
         // F6: cap first, so nothing below scales with hostile input.
@@ -673,8 +695,8 @@ impl AuthX {
         if n_dots != 2 {
             return Err(Malformed::SegmentCount.into());
         }
-        let (h64, rest) = bytes.split_at(dots[0]);
-        let c64 = &rest[1..dots[1] - dots[0]];
+        let h64 = &bytes[..dots[0]];
+        let c64 = &bytes[dots[0] + 1..dots[1]];
         let s64 = &bytes[dots[1] + 1..];
         if h64.is_empty() || c64.is_empty() || s64.is_empty() {
             return Err(Malformed::EmptySegment.into());
@@ -690,9 +712,10 @@ impl AuthX {
         // K1: a kid selects only among configured keys, exactly.
         let kid = header.kid.as_deref();
         if let Some(kid) = kid
-            && (kid.len() > crate::keys::MAX_KID_LEN || !self.inner.keys.has_kid(kid)) {
-                return Err(crate::keys::unknown_kid());
-            }
+            && (kid.len() > crate::keys::MAX_KID_LEN || !self.inner.keys.has_kid(kid))
+        {
+            return Err(crate::keys::unknown_kid());
+        }
         let signature = b64(s64)?;
         if alg.signature_len().is_some_and(|n| n != signature.len()) {
             return Err(Malformed::SignatureLength.into());
@@ -706,41 +729,96 @@ impl AuthX {
         if !candidates.any(|v| v.verify(signing_input, &signature)) {
             return Err(ErrorKind::InvalidSignature.into());
         }
-
-        let claims_json = b64(c64)?;
-        let payload = claims::parse_claims(&claims_json, &c.identity_claim)?;
-        self.check_claims(&payload)?;
-        Ok(payload)
+        b64(c64)
     }
 
-    fn check_claims(&self, p: &TokenPayload) -> Result<()> {
+    /// Verifies a JWT that need not be an authx token: the checks of
+    /// [`verify_jws`](Self::verify_jws), then the payload must be one JSON
+    /// object without duplicate members, `exp` is required and checked,
+    /// `nbf` and `iat` are checked when present, and `aud`/`iss` as
+    /// configured. Returns every claim.
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let claims = auth.verify_jwt(&auth.create_access_token("u")?)?;
+    /// assert_eq!(claims["type"], "access");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn verify_jwt(&self, token: &str) -> Result<Map<String, Value>> {
+        let json = self.verify_jws(token)?;
+        let claims = claims::parse_object(&json)?;
+        let date = |name: &'static str| -> Result<Option<f64>> {
+            match claims.get(name) {
+                None => Ok(None),
+                Some(v) => claims::numeric_date(v)
+                    .map(Some)
+                    .ok_or_else(|| ErrorKind::InvalidClaim(name).into()),
+            }
+        };
+        let exp = date("exp")?.ok_or(ErrorKind::MissingClaim("exp"))?;
+        self.check_time(exp, date("nbf")?, date("iat")?)?;
+        let aud: Vec<String> = match claims.get("aud") {
+            None => Vec::new(),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or(ErrorKind::InvalidClaim("aud"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(ErrorKind::InvalidClaim("aud").into()),
+        };
+        let iss = match claims.get("iss") {
+            None => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => return Err(ErrorKind::InvalidClaim("iss").into()),
+        };
+        self.check_audience_issuer(&aud, iss)?;
+        Ok(claims)
+    }
+
+    fn check_time(&self, exp: f64, nbf: Option<f64>, iat: Option<f64>) -> Result<()> {
         let c = &self.inner.config;
         let now = self.inner.clock.now_secs_f64();
         let leeway = c.decode_leeway.as_secs_f64();
-        if now >= p.exp + leeway {
+        if now >= exp + leeway {
             return Err(ErrorKind::ExpiredToken.into());
         }
-        if let Some(nbf) = p.nbf
-            && now + leeway < nbf {
-                return Err(ErrorKind::ImmatureToken.into());
-            }
+        if let Some(nbf) = nbf
+            && now + leeway < nbf
+        {
+            return Err(ErrorKind::ImmatureToken.into());
+        }
         // Our iat is floored to the second, so compare at second precision.
-        if p.iat > now.floor() + leeway {
+        if let Some(iat) = iat
+            && iat > now.floor() + leeway
+        {
             return Err(ErrorKind::IssuedInFuture.into());
         }
+        Ok(())
+    }
+
+    fn check_audience_issuer(&self, aud: &[String], iss: Option<&str>) -> Result<()> {
+        let c = &self.inner.config;
         // C7: aud must match exactly when configured; a token addressed to
         // someone while we expect no audience is not for us (RFC 7519 §4.1.3).
         if c.decode_audience.is_empty() {
-            if !p.aud.is_empty() {
+            if !aud.is_empty() {
                 return Err(ErrorKind::InvalidAudience.into());
             }
-        } else if !p.aud.iter().any(|a| c.decode_audience.contains(a)) {
+        } else if !aud.iter().any(|a| c.decode_audience.contains(a)) {
             return Err(ErrorKind::InvalidAudience.into());
         }
-        if let Some(iss) = &c.decode_issuer
-            && p.iss.as_deref() != Some(iss.as_str()) {
-                return Err(ErrorKind::InvalidIssuer.into());
-            }
+        if let Some(want) = &c.decode_issuer
+            && iss != Some(want.as_str())
+        {
+            return Err(ErrorKind::InvalidIssuer.into());
+        }
         Ok(())
     }
 
