@@ -178,6 +178,31 @@ impl TokenPayload {
         }
     }
 
+    /// [`has_scopes`](Self::has_scopes), as a `Result` with
+    /// [`ErrorKind::InsufficientScope`] (403) on failure.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig, TokenOptions};
+    /// # let auth = AuthX::new(AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let p = auth.decode_token(&auth.create_access_token_with("u", &TokenOptions::new().scopes(["read"]))?)?;
+    /// assert!(p.require_scopes(&["read"], true).is_ok());
+    /// assert_eq!(p.require_scopes(&["write"], true).unwrap_err().status(), 403);
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn require_scopes<S: AsRef<str>>(&self, required: &[S], all: bool) -> Result<()> {
+        if self.has_scopes(required, all) {
+            return Ok(());
+        }
+        Err(ErrorKind::InsufficientScope {
+            required: required.iter().map(|s| s.as_ref().to_owned()).collect(),
+            provided: self.scopes.clone().unwrap_or_default(),
+        }
+        .into())
+    }
+
     /// Seconds until expiry at `now` (negative once expired).
     ///
     /// ```

@@ -131,6 +131,8 @@ pub enum ErrorKind {
     /// A refresh token that had already been rotated was replayed; its whole
     /// family has been revoked.
     TokenReuseDetected,
+    /// The token's subject no longer exists.
+    UnknownSubject,
 
     // --- authorization -------------------------------------------------
     /// The token lacks a required scope.
@@ -186,6 +188,7 @@ impl ErrorKind {
             Self::FreshTokenRequired => "FreshTokenRequiredError",
             Self::RevokedToken => "RevokedTokenError",
             Self::TokenReuseDetected => "TokenReuseError",
+            Self::UnknownSubject => "SubjectNotFoundError",
             Self::InsufficientScope { .. } => "InsufficientScopeError",
             Self::BadConfiguration(_) | Self::ReservedClaim(_) => "BadConfigurationError",
             Self::StoreUnavailable(_) => "StoreUnavailableError",
@@ -293,6 +296,7 @@ impl ErrorKind {
             Self::FreshTokenRequired => "Fresh token required".into(),
             Self::RevokedToken => "Invalid token".into(),
             Self::TokenReuseDetected => "Refresh token reuse detected; session revoked".into(),
+            Self::UnknownSubject => "Unknown subject".into(),
             Self::InsufficientScope { required, provided } => {
                 format!("Missing required scopes: {required:?}. Provided: {provided:?}").into()
             }

@@ -3,6 +3,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod claims;
 pub mod clock;
 pub mod config;
@@ -11,6 +13,7 @@ pub mod csrf;
 pub mod error;
 pub mod keys;
 pub mod request;
+pub mod revocation;
 mod token;
 
 pub use claims::{TokenPayload, TokenType};
@@ -18,4 +21,6 @@ pub use config::{AuthXConfig, SameSite};
 pub use error::{Error, ErrorKind, Malformed, Result};
 pub use keys::Algorithm;
 pub use request::{FindOptions, RequestToken, TokenLocation};
-pub use token::{AuthX, Expiry, TokenOptions, TokenPair, VerifyOptions, random_id};
+pub use token::{
+    AuthX, AuthXBuilder, ErrorBodyFn, Expiry, TokenOptions, TokenPair, VerifyOptions, random_id,
+};

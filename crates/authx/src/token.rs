@@ -17,6 +17,144 @@ use crate::config::AuthXConfig;
 use crate::error::{Error, ErrorKind, Malformed, Result};
 use crate::keys::{Algorithm, KeySet};
 use crate::request::RequestToken;
+use crate::revocation::RevocationCheck;
+
+/// Builds an [`AuthX`] with a clock, a revocation hook or an error body of
+/// the caller's choice.
+///
+/// ```
+/// use authx::{AuthX, AuthXConfig};
+/// use serde_json::json;
+///
+/// let auth = AuthX::builder(AuthXConfig {
+///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+///     ..Default::default()
+/// })
+/// .error_body(|e| (http::StatusCode::UNAUTHORIZED, json!({"detail": e.message()})))
+/// .build()?;
+/// # Ok::<(), authx::Error>(())
+/// ```
+#[must_use]
+pub struct AuthXBuilder {
+    config: AuthXConfig,
+    clock: Arc<dyn Clock>,
+    revocation: Option<Arc<dyn RevocationCheck>>,
+    error_body: Option<Arc<ErrorBodyFn>>,
+}
+
+impl fmt::Debug for AuthXBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthXBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthXBuilder {
+    /// Uses `clock` instead of the system clock.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use authx::{AuthX, AuthXConfig, clock::ManualClock};
+    /// let auth = AuthX::builder(AuthXConfig {
+    ///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    ///     ..Default::default()
+    /// }).clock(Arc::new(ManualClock::at_secs(1_700_000_000))).build()?;
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Consults `check` after every successful verification made through
+    /// [`AuthX::authenticate`] (and so by the axum extractors and layers).
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig, TokenPayload};
+    /// let auth = AuthX::builder(AuthXConfig {
+    ///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    ///     ..Default::default()
+    /// }).revocation(|p: &TokenPayload| p.sub == "banned").build()?;
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn revocation(mut self, check: impl RevocationCheck) -> Self {
+        self.revocation = Some(Arc::new(check));
+        self
+    }
+
+    /// Like [`revocation`](Self::revocation), with a shared check.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use authx::{AuthX, AuthXConfig, TokenPayload, revocation::RevocationCheck};
+    /// let check: Arc<dyn RevocationCheck> = Arc::new(|_: &TokenPayload| false);
+    /// let auth = AuthX::builder(AuthXConfig {
+    ///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    ///     ..Default::default()
+    /// }).revocation_arc(check).build()?;
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn revocation_arc(mut self, check: Arc<dyn RevocationCheck>) -> Self {
+        self.revocation = Some(check);
+        self
+    }
+
+    /// Replaces the status and JSON body of error responses.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig, Error, ErrorKind};
+    /// let auth = AuthX::builder(AuthXConfig {
+    ///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    ///     ..Default::default()
+    /// })
+    /// .error_body(|e| (e.status(), serde_json::json!({"detail": e.message()})))
+    /// .build()?;
+    /// let (_, body) = auth.error_body(&Error::from(ErrorKind::ExpiredToken));
+    /// assert_eq!(body["detail"], "Token has expired");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn error_body(
+        mut self,
+        f: impl Fn(&Error) -> (http::StatusCode, Value) + Send + Sync + 'static,
+    ) -> Self {
+        self.error_body = Some(Arc::new(f));
+        self
+    }
+
+    /// Validates the configuration and parses the keys.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig};
+    /// assert!(AuthX::builder(AuthXConfig::default()).build().is_err());
+    /// ```
+    pub fn build(self) -> Result<AuthX> {
+        let config = self.config;
+        config.validate()?;
+        let keys = KeySet::from_config(&config)?;
+        let header = |name: &str, v: &str| {
+            HeaderName::from_bytes(v.as_bytes())
+                .map_err(|_| Error::config(format!("{name}: {v:?} is not a valid header name")))
+        };
+        let header_name = header("header_name", &config.header_name)?;
+        let access_csrf_header =
+            header("access_csrf_header_name", &config.access_csrf_header_name)?;
+        let refresh_csrf_header =
+            header("refresh_csrf_header_name", &config.refresh_csrf_header_name)?;
+        Ok(AuthX {
+            inner: Arc::new(Inner {
+                config,
+                keys,
+                clock: self.clock,
+                revocation: self.revocation,
+                error_body: self.error_body,
+                header_name,
+                access_csrf_header,
+                refresh_csrf_header,
+            }),
+        })
+    }
+}
 
 /// The authx engine: a validated configuration, keys parsed once, and a
 /// clock. Cheap to clone (one `Arc`); share one per application.
@@ -37,10 +175,17 @@ pub struct AuthX {
     inner: Arc<Inner>,
 }
 
+/// Replaces the body (and status) of error responses: AuthX's
+/// `handle_errors` shape by default, `{"detail": ...}` for the seed's
+/// handlers, or anything else.
+pub type ErrorBodyFn = dyn Fn(&Error) -> (http::StatusCode, Value) + Send + Sync;
+
 struct Inner {
     config: AuthXConfig,
     keys: KeySet,
     clock: Arc<dyn Clock>,
+    revocation: Option<Arc<dyn RevocationCheck>>,
+    error_body: Option<Arc<ErrorBodyFn>>,
     pub(crate) header_name: HeaderName,
     pub(crate) access_csrf_header: HeaderName,
     pub(crate) refresh_csrf_header: HeaderName,
@@ -375,27 +520,100 @@ impl AuthX {
     /// # Ok::<(), authx::Error>(())
     /// ```
     pub fn with_clock(config: AuthXConfig, clock: Arc<dyn Clock>) -> Result<Self> {
-        config.validate()?;
-        let keys = KeySet::from_config(&config)?;
-        let header = |name: &str, v: &str| {
-            HeaderName::from_bytes(v.as_bytes())
-                .map_err(|_| Error::config(format!("{name}: {v:?} is not a valid header name")))
-        };
-        let header_name = header("header_name", &config.header_name)?;
-        let access_csrf_header =
-            header("access_csrf_header_name", &config.access_csrf_header_name)?;
-        let refresh_csrf_header =
-            header("refresh_csrf_header_name", &config.refresh_csrf_header_name)?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                keys,
-                clock,
-                header_name,
-                access_csrf_header,
-                refresh_csrf_header,
-            }),
-        })
+        Self::builder(config).clock(clock).build()
+    }
+
+    /// A builder, for a clock, a revocation hook or an error body.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig};
+    /// let auth = AuthX::builder(AuthXConfig {
+    ///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    ///     ..Default::default()
+    /// }).build()?;
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn builder(config: AuthXConfig) -> AuthXBuilder {
+        AuthXBuilder {
+            config,
+            clock: Arc::new(SystemClock),
+            revocation: None,
+            error_body: None,
+        }
+    }
+
+    /// The status and JSON body of the response for `error`: the
+    /// configured [`error_body`](AuthXBuilder::error_body), or AuthX's
+    /// `{"<error_message_key>": message, "error_type": ...}`.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig, Error, ErrorKind};
+    /// # let auth = AuthX::new(AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let (status, body) = auth.error_body(&Error::from(ErrorKind::MissingToken));
+    /// assert_eq!(status, 401);
+    /// assert_eq!(body["error_type"], "MissingTokenError");
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    #[must_use]
+    pub fn error_body(&self, error: &Error) -> (http::StatusCode, Value) {
+        match &self.inner.error_body {
+            Some(f) => f(error),
+            None => (
+                error.status(),
+                error.to_json(&self.inner.config.error_message_key),
+            ),
+        }
+    }
+
+    /// [`verify_token`](Self::verify_token), then the revocation hook.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig, RequestToken, TokenLocation, TokenPayload, TokenType};
+    /// let auth = AuthX::builder(AuthXConfig {
+    ///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    ///     ..Default::default()
+    /// }).revocation(|_: &TokenPayload| true).build()?;
+    /// let rt = RequestToken::new(auth.create_access_token("u")?, TokenLocation::Headers, TokenType::Access);
+    /// let err = tokio_test_block_on(auth.authenticate(&rt, Default::default())).unwrap_err();
+    /// assert_eq!(err.error_type(), "RevokedTokenError");
+    /// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    /// # }
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub async fn authenticate(
+        &self,
+        token: &RequestToken,
+        options: VerifyOptions,
+    ) -> Result<TokenPayload> {
+        let payload = self.verify_token(token, options)?;
+        self.check_revoked(&payload).await?;
+        Ok(payload)
+    }
+
+    /// Runs the revocation hook on a verified payload.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig};
+    /// # let auth = AuthX::new(AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let p = auth.decode_token(&auth.create_access_token("u")?)?;
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// assert!(rt.block_on(auth.check_revoked(&p)).is_ok());
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub async fn check_revoked(&self, payload: &TokenPayload) -> Result<()> {
+        if let Some(check) = &self.inner.revocation
+            && check.is_revoked(payload).await?
+        {
+            return Err(ErrorKind::RevokedToken.into());
+        }
+        Ok(())
     }
 
     /// The configuration.

@@ -1,0 +1,235 @@
+//! Extractors: verified access, refresh and fresh tokens, narrowed per route.
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use http::request::Parts;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::AuthRejection;
+use crate::{AuthX, ErrorKind, FindOptions, TokenLocation, TokenPayload, TokenType, VerifyOptions};
+
+/// Where an extractor may look for its token. The narrowing is part of the
+/// handler's signature: `AccessToken<HeaderOnly>` never reads a cookie.
+pub trait Locations: Send + Sync + 'static {
+    /// The allowed locations, among the configured ones; `None` means all
+    /// configured locations.
+    const LOCATIONS: Option<&'static [TokenLocation]>;
+}
+
+macro_rules! location {
+    ($(#[$doc:meta])* $name:ident, $value:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name;
+        impl Locations for $name {
+            const LOCATIONS: Option<&'static [TokenLocation]> = $value;
+        }
+    };
+}
+
+location!(
+    /// Every configured location, in configured order.
+    Configured, None
+);
+location!(
+    /// Only the `Authorization` header (the seed's `locations=["headers"]`).
+    HeaderOnly, Some(&[TokenLocation::Headers])
+);
+location!(
+    /// Only the token cookie (the seed's `locations=["cookies"]`).
+    CookieOnly, Some(&[TokenLocation::Cookies])
+);
+location!(
+    /// Only the query string.
+    QueryOnly, Some(&[TokenLocation::Query])
+);
+
+/// The default for custom claims: none are deserialized.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoClaims;
+
+impl<'de> Deserialize<'de> for NoClaims {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_ignored_any(serde::de::IgnoredAny)
+            .map(|_| NoClaims)
+    }
+}
+
+/// A request whose access token a [`RequireAccessLayer`](super::RequireAccessLayer)
+/// has verified, as a request extension. Extractors reuse it instead of
+/// verifying twice.
+///
+/// ```
+/// use authx::axum::Authenticated;
+/// use axum::Extension;
+/// async fn handler(Extension(auth): Extension<Authenticated>) -> String {
+///     auth.payload.sub
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The verified claims.
+    pub payload: TokenPayload,
+    /// Where the token was found.
+    pub location: TokenLocation,
+}
+
+pub(crate) async fn authenticate(
+    auth: &AuthX,
+    parts: &Parts,
+    kind: TokenType,
+    locations: Option<&[TokenLocation]>,
+    fresh: bool,
+) -> Result<Authenticated, crate::Error> {
+    if kind == TokenType::Access
+        && let Some(done) = parts.extensions.get::<Authenticated>()
+        && locations.is_none_or(|l| l.contains(&done.location))
+    {
+        if fresh && !done.payload.fresh {
+            return Err(ErrorKind::FreshTokenRequired.into());
+        }
+        return Ok(done.clone());
+    }
+    let mut find = FindOptions::new();
+    if let Some(l) = locations {
+        find = find.locations(l);
+    }
+    let rt = auth.get_token_from_request(parts, kind, find)?;
+    let opts = VerifyOptions {
+        verify_type: true,
+        verify_fresh: fresh,
+        verify_csrf: true,
+    };
+    let payload = auth.authenticate(&rt, opts).await?;
+    Ok(Authenticated {
+        payload,
+        location: rt.location,
+    })
+}
+
+fn custom<T: DeserializeOwned>(payload: &mut TokenPayload) -> Result<T, crate::Error> {
+    // Move the map out and back rather than clone it.
+    let value = Value::Object(std::mem::take(&mut payload.extra));
+    let result = T::deserialize(&value).map_err(|_| ErrorKind::InvalidClaim("custom data").into());
+    if let Value::Object(map) = value {
+        payload.extra = map;
+    }
+    result
+}
+
+macro_rules! token_extractor {
+    ($(#[$doc:meta])* $name:ident, $kind:expr, $fresh:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub struct $name<L = Configured, T = NoClaims> {
+            /// The verified claims.
+            pub payload: TokenPayload,
+            /// Where the token was found.
+            pub location: TokenLocation,
+            /// The custom claims, typed.
+            pub claims: T,
+            _locations: PhantomData<L>,
+        }
+
+        impl<L, T> Deref for $name<L, T> {
+            type Target = TokenPayload;
+            fn deref(&self) -> &TokenPayload {
+                &self.payload
+            }
+        }
+
+        impl<S, L, T> FromRequestParts<S> for $name<L, T>
+        where
+            AuthX: FromRef<S>,
+            S: Send + Sync,
+            L: Locations,
+            T: DeserializeOwned + Send,
+        {
+            type Rejection = AuthRejection;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthRejection> {
+                let auth = AuthX::from_ref(state);
+                let run = async {
+                    let mut done = authenticate(&auth, parts, $kind, L::LOCATIONS, $fresh).await?;
+                    let claims = custom::<T>(&mut done.payload)?;
+                    Ok::<_, crate::Error>(Self {
+                        payload: done.payload,
+                        location: done.location,
+                        claims,
+                        _locations: PhantomData,
+                    })
+                };
+                run.await.map_err(|e| AuthRejection::new(&auth, e))
+            }
+        }
+
+        /// `Option<Self>`: `None` when there is no token at all; a token
+        /// that is present but bad is still refused.
+        impl<S, L, T> OptionalFromRequestParts<S> for $name<L, T>
+        where
+            AuthX: FromRef<S>,
+            S: Send + Sync,
+            L: Locations,
+            T: DeserializeOwned + Send,
+        {
+            type Rejection = AuthRejection;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, AuthRejection> {
+                match <Self as FromRequestParts<S>>::from_request_parts(parts, state).await {
+                    Ok(t) => Ok(Some(t)),
+                    Err(r) if r.error().kind() == &ErrorKind::MissingToken => Ok(None),
+                    Err(r) => Err(r),
+                }
+            }
+        }
+    };
+}
+
+token_extractor!(
+    /// A verified access token (AuthX's `access_token_required`).
+    ///
+    /// ```
+    /// use authx::axum::{AccessToken, HeaderOnly};
+    ///
+    /// async fn protected(token: AccessToken<HeaderOnly>) -> String {
+    ///     format!("hello {} via {}", token.sub, token.location)
+    /// }
+    /// let app: axum::Router<authx::AuthX> = axum::Router::new()
+    ///     .route("/protected", axum::routing::get(protected));
+    /// ```
+    AccessToken, TokenType::Access, false
+);
+token_extractor!(
+    /// A verified refresh token (AuthX's `refresh_token_required`); from a
+    /// cookie on a CSRF-checked method it must come with the CSRF header.
+    ///
+    /// ```
+    /// use authx::axum::{CookieOnly, RefreshToken};
+    ///
+    /// async fn refresh(token: RefreshToken<CookieOnly>) -> String {
+    ///     token.sub.clone()
+    /// }
+    /// let app: axum::Router<authx::AuthX> = axum::Router::new()
+    ///     .route("/refresh", axum::routing::post(refresh));
+    /// ```
+    RefreshToken, TokenType::Refresh, false
+);
+token_extractor!(
+    /// A verified, fresh access token (AuthX's `fresh_token_required`).
+    ///
+    /// ```
+    /// use authx::axum::FreshAccessToken;
+    ///
+    /// async fn change_password(token: FreshAccessToken) -> &'static str {
+    ///     "changed"
+    /// }
+    /// let app: axum::Router<authx::AuthX> = axum::Router::new()
+    ///     .route("/password", axum::routing::post(change_password));
+    /// ```
+    FreshAccessToken, TokenType::Access, true
+);
