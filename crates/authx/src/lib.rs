@@ -14,6 +14,8 @@ pub mod error;
 pub mod keys;
 pub mod request;
 pub mod revocation;
+pub mod sessions;
+pub mod store;
 mod token;
 
 pub use claims::{TokenPayload, TokenType};

@@ -67,6 +67,10 @@ impl AuthXBuilder {
         self
     }
 
+    pub(crate) fn clock_ref(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// Consults `check` after every successful verification made through
     /// [`AuthX::authenticate`] (and so by the axum extractors and layers).
     ///
@@ -250,6 +254,7 @@ pub struct TokenOptions {
     audience: Option<Vec<String>>,
     scopes: Option<Vec<String>>,
     headers: Map<String, Value>,
+    jti: Option<String>,
 }
 
 impl TokenOptions {
@@ -370,6 +375,15 @@ impl TokenOptions {
     }
 }
 
+impl TokenOptions {
+    /// The `jti` to issue, for the session flows, which must know a refresh
+    /// token's id before it exists. Always a fresh [`random_id`].
+    pub(crate) fn with_jti(mut self, jti: String) -> Self {
+        self.jti = Some(jti);
+        self
+    }
+}
+
 /// An access and a refresh token issued together (AuthX's `TokenResponse`).
 ///
 /// ```
@@ -449,6 +463,7 @@ struct OutClaims<'a> {
     fresh: Option<bool>,
     csrf: Option<&'a str>,
     iat: i64,
+    iat_ms: i64,
     nbf: Option<i64>,
     exp: i64,
     aud: &'a [String],
@@ -470,6 +485,7 @@ impl Serialize for OutClaims<'_> {
             m.serialize_entry("csrf", csrf)?;
         }
         m.serialize_entry("iat", &self.iat)?;
+        m.serialize_entry("iat_ms", &self.iat_ms)?;
         if let Some(nbf) = self.nbf {
             m.serialize_entry("nbf", &nbf)?;
         }
@@ -808,7 +824,7 @@ impl AuthX {
         if exp as f64 > 253_402_300_799.0 {
             return Err(Error::config("expiry: later than year 9999"));
         }
-        let jti = random_id();
+        let jti = options.jti.clone().unwrap_or_else(random_id);
         let csrf = c.issues_csrf().then(random_id);
         let aud: &[String] = options.audience.as_deref().unwrap_or(&c.encode_audience);
         let claims = OutClaims {
@@ -819,6 +835,7 @@ impl AuthX {
             fresh: (token_type == TokenType::Access).then_some(options.fresh),
             csrf: csrf.as_deref(),
             iat: now,
+            iat_ms: now_ms,
             nbf: c.encode_nbf.then_some(now),
             exp,
             aud,

@@ -69,7 +69,40 @@ const EMPTY_PAYLOAD: &str = "rs256/rs384/rs512/ps256/ps384/ps512 emptyPayload: a
 /// JWK vectors whose label we do not meet, each with the reason. They are
 /// reported, not forced: the test fails only on a disagreement that is not
 /// listed here.
-const JWK_KNOWN_DISAGREEMENTS: &[(u64, &str)] = &[];
+const JWK_KNOWN_DISAGREEMENTS: &[(u64, &str)] = &[
+    (
+        7,
+        "jws_rsa_roca_key: a 2048-bit RSA key with the ROCA (CVE-2017-15361) structure is \
+         accepted; authx does not fingerprint configured keys for ROCA (not a checklist row; \
+         the key is the operator's own configuration)",
+    ),
+    (
+        19,
+        "wrong_algorithm: a P-256 JWK labelled alg ES521 verifies an ES256 JWS, because an \
+         unknown `alg` binds nothing and the curve decides (src/keys.rs:650-656); Wycheproof \
+         expects the alg/curve mismatch to be rejected. Library bug, see \
+         `verify_attacks::a_jwk_labelled_with_another_ec_algorithm_never_verifies_es256`",
+    ),
+    (
+        20,
+        "invalid_algorithm: a P-256 JWK labelled alg ES224 verifies an ES256 JWS, same cause \
+         as tcId 19. Library bug, see \
+         `verify_attacks::a_jwk_labelled_with_another_ec_algorithm_never_verifies_es256`",
+    ),
+    (
+        25,
+        "invalid_aes_gcm_key: an oct JWK labelled alg A256GCM (an encryption key) verifies an \
+         HS256 JWS, because an unknown `alg` falls back to the configured algorithm \
+         (src/keys.rs:656). Library bug, see \
+         `verify_attacks::a_jwk_labelled_a256gcm_is_never_used_as_an_hs256_key`",
+    ),
+    (
+        26,
+        "invalid_aes_kw_key: an oct JWK labelled alg A256KW verifies an HS256 JWS, same cause \
+         as tcId 25. Library bug, see \
+         `verify_attacks::a_jwk_labelled_a256gcm_is_never_used_as_an_hs256_key`",
+    ),
+];
 
 /// The algorithm a JWK is bound to, as the brief of these tests defines it:
 /// its `alg` if known, else the algorithm of its curve, else RS256 for RSA.
