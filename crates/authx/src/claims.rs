@@ -566,8 +566,12 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
                     );
                 }
                 Field::IatMs => {
-                    let v = map.next_value::<u64>().map_err(|_: A::Error| fail(ErrorKind::InvalidClaim("iat_ms")))?;
-                    iat_ms = Some(i64::try_from(v).map_err(|_| fail(ErrorKind::InvalidClaim("iat_ms")))?);
+                    let v = map
+                        .next_value::<u64>()
+                        .map_err(|_: A::Error| fail(ErrorKind::InvalidClaim("iat_ms")))?;
+                    iat_ms = Some(
+                        i64::try_from(v).map_err(|_| fail(ErrorKind::InvalidClaim("iat_ms")))?,
+                    );
                 }
                 Field::Exp => {
                     exp = Some(

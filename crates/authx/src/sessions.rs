@@ -74,7 +74,9 @@ pub struct Sessions {
 
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sessions").field("grace", &self.grace).finish_non_exhaustive()
+        f.debug_struct("Sessions")
+            .field("grace", &self.grace)
+            .finish_non_exhaustive()
     }
 }
 
@@ -116,10 +118,19 @@ impl Sessions {
     /// )?;
     /// # Ok::<(), authx::Error>(())
     /// ```
-    pub fn install_with(builder: AuthXBuilder, store: Arc<dyn TokenStore>, check_access: bool) -> Result<Self> {
-        let revocation = StoreRevocation::new(store.clone(), check_access).with_clock(builder.clock_ref());
+    pub fn install_with(
+        builder: AuthXBuilder,
+        store: Arc<dyn TokenStore>,
+        check_access: bool,
+    ) -> Result<Self> {
+        let revocation =
+            StoreRevocation::new(store.clone(), check_access).with_clock(builder.clock_ref());
         let auth = builder.revocation_arc(Arc::new(revocation)).build()?;
-        Ok(Self { auth, store, grace: Duration::from_secs(10) })
+        Ok(Self {
+            auth,
+            store,
+            grace: Duration::from_secs(10),
+        })
     }
 
     /// Sets the grace window for concurrent refreshes (default 10 s).
@@ -182,13 +193,30 @@ impl Sessions {
         i64::try_from(self.auth.config().decode_leeway.as_millis()).unwrap_or(i64::MAX)
     }
 
-    fn pair(&self, sub: &str, sid: &str, refresh_jti: String, refresh_exp_ms: i64, base: &TokenOptions) -> Result<TokenPair> {
+    fn pair(
+        &self,
+        sub: &str,
+        sid: &str,
+        refresh_jti: String,
+        refresh_exp_ms: i64,
+        base: &TokenOptions,
+    ) -> Result<TokenPair> {
         let base = base.clone().claim(SESSION_CLAIM, sid)?;
         let access_token = self.auth.create_token(sub, TokenType::Access, &base)?;
-        let exp = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(refresh_exp_ms).unwrap_or(0));
-        let refresh_opts = base.fresh(false).expiry(Expiry::At(exp)).with_jti(refresh_jti);
-        let refresh_token = self.auth.create_token(sub, TokenType::Refresh, &refresh_opts)?;
-        Ok(TokenPair { access_token, refresh_token, token_type: "bearer".into() })
+        let exp = std::time::UNIX_EPOCH
+            + Duration::from_millis(u64::try_from(refresh_exp_ms).unwrap_or(0));
+        let refresh_opts = base
+            .fresh(false)
+            .expiry(Expiry::At(exp))
+            .with_jti(refresh_jti);
+        let refresh_token = self
+            .auth
+            .create_token(sub, TokenType::Refresh, &refresh_opts)?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "bearer".into(),
+        })
     }
 
     /// Starts a session for `sub` and issues its first pair. `options`
@@ -198,16 +226,30 @@ impl Sessions {
     ///
     /// # Errors
     /// [`ErrorKind::StoreUnavailable`] when the store cannot be reached.
-    pub async fn login(&self, sub: &str, client: ClientInfo, options: &TokenOptions) -> Result<SessionTokens> {
+    pub async fn login(
+        &self,
+        sub: &str,
+        client: ClientInfo,
+        options: &TokenOptions,
+    ) -> Result<SessionTokens> {
         let now = self.now_ms();
-        let lifetime = i64::try_from(self.auth.config().refresh_token_expires.as_millis()).unwrap_or(i64::MAX);
-        let expires = now.div_euclid(1000).saturating_mul(1000).saturating_add(lifetime);
+        let lifetime =
+            i64::try_from(self.auth.config().refresh_token_expires.as_millis()).unwrap_or(i64::MAX);
+        let expires = now
+            .div_euclid(1000)
+            .saturating_mul(1000)
+            .saturating_add(lifetime);
         let sid = random_id();
         let jti = random_id();
         let pair = self.pair(sub, &sid, jti.clone(), expires, options)?;
-        let family = Family::new(&sid, sub, &jti, now, expires).with_client(client.user_agent, client.ip);
+        let family =
+            Family::new(&sid, sub, &jti, now, expires).with_client(client.user_agent, client.ip);
         self.store.start_family(&family).await?;
-        Ok(SessionTokens { pair, session_id: sid, grace: false })
+        Ok(SessionTokens {
+            pair,
+            session_id: sid,
+            grace: false,
+        })
     }
 
     /// Rotates a verified refresh token and issues a new pair.
@@ -222,17 +264,29 @@ impl Sessions {
         if refresh.token_type != TokenType::Refresh {
             return Err(ErrorKind::RefreshTokenRequired.into());
         }
-        let sid = refresh.extra.get(SESSION_CLAIM).and_then(|v| v.as_str()).ok_or(ErrorKind::RevokedToken)?;
+        let sid = refresh
+            .extra
+            .get(SESSION_CLAIM)
+            .and_then(|v| v.as_str())
+            .ok_or(ErrorKind::RevokedToken)?;
         let now = self.now_ms();
         let new_jti = random_id();
         let grace = i64::try_from(self.grace.as_millis()).unwrap_or(i64::MAX);
-        let (jti, family_exp, grace) = match self.store.rotate(sid, &refresh.jti, &new_jti, now, grace).await? {
+        let (jti, family_exp, grace) = match self
+            .store
+            .rotate(sid, &refresh.jti, &new_jti, now, grace)
+            .await?
+        {
             Rotation::Rotated { expires_ms } => (new_jti, expires_ms, false),
-            Rotation::Grace { successor_jti, expires_ms } => (successor_jti, expires_ms, true),
+            Rotation::Grace {
+                successor_jti,
+                expires_ms,
+            } => (successor_jti, expires_ms, true),
             Rotation::Reused => return Err(ErrorKind::TokenReuseDetected.into()),
             Rotation::Invalid => return Err(ErrorKind::RevokedToken.into()),
         };
-        let lifetime = i64::try_from(self.auth.config().refresh_token_expires.as_millis()).unwrap_or(i64::MAX);
+        let lifetime =
+            i64::try_from(self.auth.config().refresh_token_expires.as_millis()).unwrap_or(i64::MAX);
         let refresh_exp = family_exp.min(now.saturating_add(lifetime));
         let mut options = TokenOptions::new();
         for (k, v) in &refresh.extra {
@@ -244,7 +298,11 @@ impl Sessions {
             options = options.scopes(scopes.clone());
         }
         let pair = self.pair(&refresh.sub, sid, jti, refresh_exp, &options)?;
-        Ok(SessionTokens { pair, session_id: sid.to_owned(), grace })
+        Ok(SessionTokens {
+            pair,
+            session_id: sid.to_owned(),
+            grace,
+        })
     }
 
     /// Ends the session of the presented tokens: revokes the refresh
@@ -253,7 +311,11 @@ impl Sessions {
     /// # Errors
     /// [`ErrorKind::StoreUnavailable`] when the store cannot be reached:
     /// logout fails closed rather than pretend.
-    pub async fn logout(&self, refresh: Option<&TokenPayload>, access: Option<&TokenPayload>) -> Result<()> {
+    pub async fn logout(
+        &self,
+        refresh: Option<&TokenPayload>,
+        access: Option<&TokenPayload>,
+    ) -> Result<()> {
         for p in refresh.into_iter().chain(access) {
             if let Some(sid) = p.extra.get(SESSION_CLAIM).and_then(|v| v.as_str()) {
                 self.store.revoke_family(sid).await?;
@@ -261,7 +323,9 @@ impl Sessions {
         }
         if let Some(a) = access {
             let until = (a.exp * 1000.0) as i64;
-            self.store.revoke_jti(&a.jti, until.saturating_add(self.leeway_ms())).await?;
+            self.store
+                .revoke_jti(&a.jti, until.saturating_add(self.leeway_ms()))
+                .await?;
         }
         Ok(())
     }

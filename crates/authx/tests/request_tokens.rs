@@ -473,6 +473,20 @@ fn empty_query_value_is_missing() {
 }
 
 #[test]
+fn auth_cookie_is_found_next_to_a_cookie_with_utf8_bytes() {
+    // Browsers send UTF-8 cookie values set by other parts of the site
+    // (RFC 6265 forbids them, but they occur); Starlette, under AuthX, reads
+    // the auth cookie regardless. One such cookie must not hide ours.
+    let auth = auth_with(&[TokenLocation::Cookies]);
+    let mut p = parts("GET", "/", &[]);
+    p.headers.insert(
+        "cookie",
+        HeaderValue::from_bytes(b"lang=fran\xC3\xA7ais; access_token_cookie=a.b.c").unwrap(),
+    );
+    assert_eq!(access(&auth, &p).unwrap().token, "a.b.c");
+}
+
+#[test]
 fn cookie_name_match_is_exact() {
     let auth = auth_with(&[TokenLocation::Cookies]);
     let p = parts(

@@ -14,15 +14,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use authx::clock::ManualClock;
 use authx::keys::{generate_pem, public_pem_from_private};
 use authx::{
-    Algorithm, AuthX, AuthXConfig, ErrorKind, Malformed, RequestToken, TokenLocation,
-    TokenOptions, TokenType, VerifyOptions,
+    Algorithm, AuthX, AuthXConfig, ErrorKind, Malformed, RequestToken, TokenLocation, TokenOptions,
+    TokenType, VerifyOptions,
 };
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-const SECRET: &str = "verify-attacks-hs256-secret-0123456789abcdef";
+/// 65 bytes: long enough for HS256, HS384 and HS512.
+const SECRET: &str = "verify-attacks-hs256-secret-0123456789abcdef-0123456789abcdef-xyz";
 const OTHER_SECRET: &str = "another-hs256-secret-of-more-than-32-bytes!!";
 /// The clock of every verifier, in seconds.
 const NOW: i64 = 1_700_000_000;
@@ -204,16 +205,17 @@ fn es256_auth() -> AuthX {
     .unwrap()
 }
 
-fn es256_pair() -> (AuthX, String, String) {
+/// An ES256 signer and its public key PEM.
+fn es256_pair() -> (AuthX, String) {
     let private = generate_pem(Algorithm::ES256).unwrap();
     let public = public_pem_from_private(Algorithm::ES256, &private).unwrap();
     let signer = AuthX::new(AuthXConfig {
         algorithm: Algorithm::ES256,
-        private_key: Some(private.clone().into()),
+        private_key: Some(private.into()),
         ..Default::default()
     })
     .unwrap();
-    (signer, private, public)
+    (signer, public)
 }
 
 fn request(token: String, kind: TokenType) -> RequestToken {
@@ -231,7 +233,6 @@ fn hand_built_tokens_verify() {
     let payload = auth.decode_token(&t).unwrap();
     assert_eq!(payload.sub, "user1");
     assert_eq!(auth.verify_jwt(&t).unwrap()["sub"], "user1");
-    raw_token(&unaligned(&hs256()), &unaligned(&claims()));
     unaligned_segments();
 }
 
@@ -255,7 +256,10 @@ fn four_and_five_segments_are_rejected() {
         format!("{t}."),
         format!("{t}.AAAA.AAAA"),
         // A JWE-shaped token: five segments.
-        format!("eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..{}.AAAA.AAAA", b64(b"iv")),
+        format!(
+            "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..{}.AAAA.AAAA",
+            b64(b"iv")
+        ),
     ] {
         assert_rejected(&auth, &bad, &malformed(Malformed::SegmentCount), &bad);
     }
@@ -329,7 +333,12 @@ fn characters_outside_base64url_are_rejected_in_every_segment() {
 fn leading_and_trailing_whitespace_is_rejected() {
     let auth = auth();
     let t = token(&hs256(), &claims());
-    for bad in [format!(" {t}"), format!("{t} "), format!("{t}\n"), format!("\t{t}")] {
+    for bad in [
+        format!(" {t}"),
+        format!("{t} "),
+        format!("{t}\n"),
+        format!("\t{t}"),
+    ] {
         assert_rejected(&auth, &bad, &malformed(Malformed::Alphabet), &bad);
     }
 }
@@ -416,24 +425,59 @@ fn header_that_is_not_one_json_object_is_rejected() {
     }
 }
 
+/// `claims()` with one more member whose raw JSON text is `member`.
+fn claims_with_raw_member(member: &[u8]) -> Vec<u8> {
+    let c = claims().to_string();
+    let mut out = c[..c.len() - 1].as_bytes().to_vec();
+    out.push(b',');
+    out.extend_from_slice(member);
+    out.push(b'}');
+    out
+}
+
 #[test]
-fn invalid_utf8_is_rejected() {
+fn invalid_utf8_in_the_claims_is_rejected() {
     let auth = auth();
+    let header = hs256().to_string();
+    for member in [
+        &b"\"x\":\"\xff\""[..],
+        b"\"x\":\"\xc3\x28\"",
+        b"\"x\":[\"\xed\xa0\x80\"]",
+        b"\"\xc3\x28\":1",
+    ] {
+        let t = raw_token(header.as_bytes(), &claims_with_raw_member(member));
+        let what = String::from_utf8_lossy(member);
+        assert_claims_rejected(&auth, &t, &malformed(Malformed::Claims), &what);
+    }
     let t = raw_token(
-        hs256().to_string().as_bytes(),
-        br#"{"sub":"user1","jti":"j","type":"access","iat":1700000000,"exp":1700000600,"x":"\xff"}"#,
+        header.as_bytes(),
+        &claims_with_raw_member(b"\"sub2\":\"\xff\""),
     );
-    assert_claims_rejected(&auth, &t, &malformed(Malformed::Claims), "claim value");
+    assert_claims_rejected(&auth, &t, &malformed(Malformed::Claims), "custom claim");
+}
+
+#[test]
+fn invalid_utf8_in_a_header_name_is_rejected() {
     let t = raw_token(
-        hs256().to_string().as_bytes(),
-        b"{\"\xc3\x28\":1,\"sub\":\"user1\"}",
+        b"{\"alg\":\"HS256\",\"\xff\":1}",
+        claims().to_string().as_bytes(),
     );
-    assert_claims_rejected(&auth, &t, &malformed(Malformed::Claims), "claim name");
+    assert_rejected(&auth(), &t, &malformed(Malformed::Header), "member name");
+}
+
+/// LIBRARY BUG: the header parser skips the values of members it does not
+/// know with `serde::de::IgnoredAny` (src/claims.rs, `HeaderVisitor`, the
+/// `other =>` arm), and serde_json's `ignore_str` does not validate UTF-8, so
+/// a header whose `cty` value holds the byte 0xFF is accepted, although
+/// `Malformed::Header` is documented as "not one JSON object, or not UTF-8"
+/// (checklist F4). The claims parser rejects the same bytes.
+#[test]
+fn invalid_utf8_in_a_header_value_is_rejected() {
     let t = raw_token(
         b"{\"alg\":\"HS256\",\"cty\":\"\xff\"}",
         claims().to_string().as_bytes(),
     );
-    assert_rejected(&auth, &t, &malformed(Malformed::Header), "header");
+    assert_rejected(&auth(), &t, &malformed(Malformed::Header), "member value");
 }
 
 #[test]
@@ -448,15 +492,25 @@ fn lone_surrogates_are_rejected() {
     );
     assert_claims_rejected(&auth, &t, &malformed(Malformed::Claims), "custom claim");
     // In the subject: the subject is not a string.
-    let t = raw_token(header.as_bytes(), format!(r#"{base},"sub":"\udc00"}}"#).as_bytes());
+    let t = raw_token(
+        header.as_bytes(),
+        format!(r#"{base},"sub":"\udc00"}}"#).as_bytes(),
+    );
     assert_eq!(decode_err(&auth, &t), ErrorKind::InvalidClaim("sub"));
     assert_eq!(jwt_err(&auth, &t), malformed(Malformed::Claims));
-    // In the header.
+}
+
+/// LIBRARY BUG: same cause as `invalid_utf8_in_a_header_value_is_rejected`:
+/// `IgnoredAny` does not decode `\u` escapes, so a lone surrogate in an
+/// unknown header member is accepted, while the claims parser rejects it
+/// (attack catalogue: "invalid UTF-8, lone surrogates").
+#[test]
+fn lone_surrogate_in_a_header_value_is_rejected() {
     let t = raw_token(
         br#"{"alg":"HS256","cty":"\ud800"}"#,
         claims().to_string().as_bytes(),
     );
-    assert_rejected(&auth, &t, &malformed(Malformed::Header), "header");
+    assert_rejected(&auth(), &t, &malformed(Malformed::Header), "header");
 }
 
 // ---------------------------------------------------------------------------
@@ -491,7 +545,10 @@ fn duplicate_type_is_rejected() {
         r#","type":"access","exp":1700000600}"#,
         r#","type":"access","x":1,"x":2}"#,
     ] {
-        let t = raw_token(hs256().to_string().as_bytes(), format!("{base}{tail}").as_bytes());
+        let t = raw_token(
+            hs256().to_string().as_bytes(),
+            format!("{base}{tail}").as_bytes(),
+        );
         assert_claims_rejected(&auth, &t, &malformed(Malformed::DuplicateMember), tail);
     }
 }
@@ -527,24 +584,47 @@ fn token_longer_than_8_kib_is_too_long() {
 #[test]
 fn one_megabyte_token_is_refused_quickly() {
     let auth = auth();
-    let huge = format!("{}.{}.{}", "A".repeat(400_000), "B".repeat(400_000), "C".repeat(200_000));
+    let huge = format!(
+        "{}.{}.{}",
+        "A".repeat(400_000),
+        "B".repeat(400_000),
+        "C".repeat(200_000)
+    );
     let start = Instant::now();
     assert_rejected(&auth, &huge, &malformed(Malformed::TooLong), "1 MB");
-    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
 fn a_million_dots_are_refused_quickly() {
     let dots = ".".repeat(1_000_000);
     let start = Instant::now();
-    assert_rejected(&auth(), &dots, &malformed(Malformed::TooLong), "a million dots");
+    assert_rejected(
+        &auth(),
+        &dots,
+        &malformed(Malformed::TooLong),
+        "a million dots",
+    );
     // Even under the largest cap, splitting stops at the third dot.
     let (big, _) = auth_with(AuthXConfig {
         max_token_length: 1024 * 1024,
         ..config()
     });
-    assert_rejected(&big, &dots, &malformed(Malformed::SegmentCount), "a million dots");
-    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    assert_rejected(
+        &big,
+        &dots,
+        &malformed(Malformed::SegmentCount),
+        "a million dots",
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -561,14 +641,15 @@ fn ten_thousand_deep_nesting_is_rejected_without_overflow() {
     assert_rejected(&auth(), &t, &malformed(Malformed::TooLong), "default cap");
     // Under a cap that lets it through, serde_json's recursion limit holds.
     let (big, _) = auth_with(AuthXConfig {
-        max_token_length: 64 * 1024,
+        max_token_length: 256 * 1024,
         ..config()
     });
     assert_claims_rejected(&big, &t, &malformed(Malformed::Claims), "claims");
-    let deep_obj = format!("{}{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
-    let header = format!("{{\"alg\":\"HS256\",\"cty\":{deep_obj}}}");
-    let t = raw_token(header.as_bytes(), claims().to_string().as_bytes());
-    assert_rejected(&big, &t, &malformed(Malformed::Header), "header");
+    let deep_obj = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+    let c = claims().to_string();
+    let claims_json = format!("{},\"deep\":{deep_obj}}}", &c[..c.len() - 1]);
+    let t = raw_token(hs256().to_string().as_bytes(), claims_json.as_bytes());
+    assert_claims_rejected(&big, &t, &malformed(Malformed::Claims), "objects");
 }
 
 // ---------------------------------------------------------------------------
@@ -579,9 +660,17 @@ fn ten_thousand_deep_nesting_is_rejected_without_overflow() {
 fn b64_false_is_forbidden() {
     let auth = auth();
     for b64 in [json!(false), json!(true)] {
-        let t = token(&json!({"alg": "HS256", "b64": b64, "crit": ["b64"]}), &claims());
+        let t = token(
+            &json!({"alg": "HS256", "b64": b64, "crit": ["b64"]}),
+            &claims(),
+        );
         // Members are read in order; b64 comes before crit once sorted.
-        assert_rejected(&auth, &t, &ErrorKind::ForbiddenHeader("b64"), "b64 with crit");
+        assert_rejected(
+            &auth,
+            &t,
+            &ErrorKind::ForbiddenHeader("b64"),
+            "b64 with crit",
+        );
         let t = token(&json!({"alg": "HS256", "b64": b64}), &claims());
         assert_rejected(&auth, &t, &ErrorKind::ForbiddenHeader("b64"), "b64 alone");
     }
@@ -590,9 +679,19 @@ fn b64_false_is_forbidden() {
 #[test]
 fn crit_unknown_and_crit_empty_are_forbidden() {
     let auth = auth();
-    for crit in [json!(["exp"]), json!(["urn:example:unknown"]), json!([]), json!("x")] {
+    for crit in [
+        json!(["exp"]),
+        json!(["urn:example:unknown"]),
+        json!([]),
+        json!("x"),
+    ] {
         let t = token(&json!({"alg": "HS256", "crit": crit}), &claims());
-        assert_rejected(&auth, &t, &ErrorKind::ForbiddenHeader("crit"), &crit.to_string());
+        assert_rejected(
+            &auth,
+            &t,
+            &ErrorKind::ForbiddenHeader("crit"),
+            &crit.to_string(),
+        );
     }
 }
 
@@ -615,7 +714,12 @@ fn wrong_types_in_the_header_are_invalid() {
         ("typ", json!({"alg": "HS256", "typ": null})),
     ] {
         let t = token(&header, &claims());
-        assert_rejected(&auth, &t, &ErrorKind::InvalidClaim(name), &header.to_string());
+        assert_rejected(
+            &auth,
+            &t,
+            &ErrorKind::InvalidClaim(name),
+            &header.to_string(),
+        );
     }
 }
 
@@ -647,7 +751,11 @@ fn wrong_types_in_the_claims_are_invalid() {
     ] {
         let t = claims_token(name, value.clone());
         let what = format!("{name}: {value}");
-        assert_eq!(decode_err(&auth, &t), ErrorKind::InvalidClaim(name), "{what}");
+        assert_eq!(
+            decode_err(&auth, &t),
+            ErrorKind::InvalidClaim(name),
+            "{what}"
+        );
     }
 }
 
@@ -664,7 +772,11 @@ fn wrong_types_of_aud_and_iss_are_invalid_in_verify_jwt() {
         ("iss", json!(["joe"])),
     ] {
         let t = claims_token(name, value.clone());
-        assert_eq!(jwt_err(&auth, &t), ErrorKind::InvalidClaim(name), "{name}: {value}");
+        assert_eq!(
+            jwt_err(&auth, &t),
+            ErrorKind::InvalidClaim(name),
+            "{name}: {value}"
+        );
     }
 }
 
@@ -675,7 +787,9 @@ fn wrong_types_of_aud_and_iss_are_invalid_in_verify_jwt() {
 #[test]
 fn alg_none_in_any_casing_is_not_allowed() {
     let auth = auth();
-    for alg in ["none", "None", "NONE", "nOnE", "hs256", "HS256 ", " HS256", "HS256\0", "Hs256"] {
+    for alg in [
+        "none", "None", "NONE", "nOnE", "hs256", "HS256 ", " HS256", "HS256\0", "Hs256",
+    ] {
         let t = token(&json!({"alg": alg}), &claims());
         assert_rejected(&auth, &t, &ErrorKind::AlgorithmNotAllowed, alg);
     }
@@ -720,7 +834,10 @@ fn decode_algorithms_widens_the_allowlist_only_as_configured() {
         b64(br#"{"alg":"HS384"}"#),
         b64(claims().to_string().as_bytes())
     );
-    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA384, SECRET.as_bytes()), input.as_bytes());
+    let tag = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA384, SECRET.as_bytes()),
+        input.as_bytes(),
+    );
     let t = format!("{input}.{}", b64(tag.as_ref()));
     assert!(auth.decode_token(&t).is_ok());
     let t = token(&json!({"alg": "HS512"}), &claims());
@@ -797,7 +914,7 @@ fn a_jwk_labelled_with_another_ec_algorithm_never_verifies_es256() {
 
 #[test]
 fn hs256_token_maced_with_the_public_key_is_rejected() {
-    let (signer, _, public) = es256_pair();
+    let (signer, public) = es256_pair();
     let verifier = AuthX::new(AuthXConfig {
         algorithm: Algorithm::ES256,
         public_key: Some(public.clone()),
@@ -807,8 +924,9 @@ fn hs256_token_maced_with_the_public_key_is_rejected() {
     let der = pem::parse(public.trim()).unwrap().contents().to_vec();
     let jwk = signer.jwks()["keys"][0].to_string();
     let trimmed = public.trim_end().to_owned();
+    let with_newline = format!("{trimmed}\n");
     let keys: [(&str, &[u8]); 5] = [
-        ("PEM with newline", format!("{trimmed}\n").as_bytes()),
+        ("PEM with newline", with_newline.as_bytes()),
         ("PEM without newline", trimmed.as_bytes()),
         ("PEM as given", public.as_bytes()),
         ("DER", &der),
@@ -829,7 +947,7 @@ fn hs256_token_maced_with_the_public_key_is_rejected() {
 
 #[test]
 fn hmac_cannot_be_added_to_a_public_key_configuration() {
-    let (_, _, public) = es256_pair();
+    let (_, public) = es256_pair();
     let err = config_error(AuthX::new(AuthXConfig {
         algorithm: Algorithm::ES256,
         decode_algorithms: vec![Algorithm::ES256, Algorithm::HS256],
@@ -842,7 +960,12 @@ fn hmac_cannot_be_added_to_a_public_key_configuration() {
 #[test]
 fn rs_and_eddsa_tokens_are_not_allowed_by_an_es_verifier() {
     let es = es256_auth();
-    for alg in [Algorithm::RS256, Algorithm::PS256, Algorithm::EdDSA, Algorithm::ES384] {
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::PS256,
+        Algorithm::EdDSA,
+        Algorithm::ES384,
+    ] {
         let signer = AuthX::new(AuthXConfig {
             algorithm: alg,
             private_key: Some(generate_pem(alg).unwrap().into()),
@@ -860,8 +983,18 @@ fn es256_token_with_the_header_swapped_to_rs256_is_not_allowed() {
     let es = es256_auth();
     let t = es.create_access_token("user1").unwrap();
     let p: Vec<&str> = t.split('.').collect();
-    let forged = format!("{}.{}.{}", b64(br#"{"alg":"RS256","typ":"JWT"}"#), p[1], p[2]);
-    assert_rejected(&es, &forged, &ErrorKind::AlgorithmNotAllowed, "RS256 header");
+    let forged = format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"RS256","typ":"JWT"}"#),
+        p[1],
+        p[2]
+    );
+    assert_rejected(
+        &es,
+        &forged,
+        &ErrorKind::AlgorithmNotAllowed,
+        "RS256 header",
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -870,7 +1003,12 @@ fn es256_token_with_the_header_swapped_to_rs256_is_not_allowed() {
 
 #[test]
 fn short_and_empty_secrets_are_construction_errors_naming_secret_key() {
-    for secret in ["", "short", "your-secret-key", "0123456789abcdef0123456789abcde"] {
+    for secret in [
+        "",
+        "short",
+        "your-secret-key",
+        "0123456789abcdef0123456789abcde",
+    ] {
         let err = config_error(AuthX::new(AuthXConfig {
             secret_key: Some(secret.into()),
             ..Default::default()
@@ -943,7 +1081,10 @@ fn rsa_jwk_under_2048_bits_is_a_construction_error() {
             jwks: Some(jwks.to_string()),
             ..Default::default()
         }));
-        assert!(err.contains("jwks") && err.contains("2048"), "{bytes}: {err}");
+        assert!(
+            err.contains("jwks") && err.contains("2048"),
+            "{bytes}: {err}"
+        );
     }
 }
 
@@ -961,7 +1102,9 @@ const P256_N: [u8; 32] = [
 fn es256_signatures_of_the_wrong_length_are_rejected() {
     let es = es256_auth();
     let t = es.create_access_token("user1").unwrap();
-    let sig = URL_SAFE_NO_PAD.decode(t.rsplit('.').next().unwrap()).unwrap();
+    let sig = URL_SAFE_NO_PAD
+        .decode(t.rsplit('.').next().unwrap())
+        .unwrap();
     assert_eq!(sig.len(), 64);
     let mut der = vec![0x30, 68, 0x02, 32];
     der.extend_from_slice(&sig[..32]);
@@ -1005,10 +1148,21 @@ fn es256_r_or_s_of_zero_one_n_minus_one_or_n_are_invalid_signatures() {
 fn truncated_and_extended_hmac_and_eddsa_signatures_are_rejected() {
     let auth = auth();
     let t = auth.create_access_token("user1").unwrap();
-    let sig = URL_SAFE_NO_PAD.decode(t.rsplit('.').next().unwrap()).unwrap();
-    for bad in [sig[..31].to_vec(), sig[..16].to_vec(), [sig.as_slice(), &[0]].concat()] {
+    let sig = URL_SAFE_NO_PAD
+        .decode(t.rsplit('.').next().unwrap())
+        .unwrap();
+    for bad in [
+        sig[..31].to_vec(),
+        sig[..16].to_vec(),
+        [sig.as_slice(), &[0]].concat(),
+    ] {
         let forged = replace_signature(&t, &bad);
-        assert_rejected(&auth, &forged, &malformed(Malformed::SignatureLength), "HS256");
+        assert_rejected(
+            &auth,
+            &forged,
+            &malformed(Malformed::SignatureLength),
+            "HS256",
+        );
     }
     let ed = AuthX::new(AuthXConfig {
         algorithm: Algorithm::EdDSA,
@@ -1017,10 +1171,17 @@ fn truncated_and_extended_hmac_and_eddsa_signatures_are_rejected() {
     })
     .unwrap();
     let t = ed.create_access_token("user1").unwrap();
-    let sig = URL_SAFE_NO_PAD.decode(t.rsplit('.').next().unwrap()).unwrap();
+    let sig = URL_SAFE_NO_PAD
+        .decode(t.rsplit('.').next().unwrap())
+        .unwrap();
     for bad in [sig[..63].to_vec(), [sig.as_slice(), &[0]].concat()] {
         let forged = replace_signature(&t, &bad);
-        assert_rejected(&ed, &forged, &malformed(Malformed::SignatureLength), "EdDSA");
+        assert_rejected(
+            &ed,
+            &forged,
+            &malformed(Malformed::SignatureLength),
+            "EdDSA",
+        );
     }
 }
 
@@ -1043,7 +1204,12 @@ fn unknown_kid_is_rejected() {
         assert_rejected(&auth, &kid_token(kid), &ErrorKind::UnknownKeyId, kid);
     }
     // A kid when no key has one.
-    assert_rejected(&self::auth(), &kid_token("k1"), &ErrorKind::UnknownKeyId, "no kids");
+    assert_rejected(
+        &self::auth(),
+        &kid_token("k1"),
+        &ErrorKind::UnknownKeyId,
+        "no kids",
+    );
 }
 
 #[test]
@@ -1072,9 +1238,19 @@ fn long_kids_are_capped() {
         ..config()
     });
     let long = "k".repeat(300);
-    assert_rejected(&auth, &kid_token(&long), &ErrorKind::UnknownKeyId, "300 chars");
+    assert_rejected(
+        &auth,
+        &kid_token(&long),
+        &ErrorKind::UnknownKeyId,
+        "300 chars",
+    );
     let huge = "k".repeat(1024 * 1024);
-    assert_rejected(&auth, &kid_token(&huge), &malformed(Malformed::TooLong), "1 MB");
+    assert_rejected(
+        &auth,
+        &kid_token(&huge),
+        &malformed(Malformed::TooLong),
+        "1 MB",
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1192,7 +1368,11 @@ fn future_iat_beyond_leeway_is_issued_in_future() {
         decode_leeway: Duration::from_secs(5),
         ..config()
     });
-    assert!(lenient.decode_token(&claims_token("iat", (NOW + 5).into())).is_ok());
+    assert!(
+        lenient
+            .decode_token(&claims_token("iat", (NOW + 5).into()))
+            .is_ok()
+    );
     let t = claims_token("iat", (NOW + 6).into());
     assert_claims_rejected(&lenient, &t, &ErrorKind::IssuedInFuture, "iat = now + 6");
 }
@@ -1241,22 +1421,37 @@ fn wrong_typed_time_claims_are_invalid() {
 #[test]
 fn huge_expiry_on_creation_is_an_error_not_a_panic() {
     let auth = auth();
-    for d in [Duration::MAX, Duration::from_secs(u64::MAX), Duration::from_secs(i64::MAX as u64)] {
+    for d in [
+        Duration::MAX,
+        Duration::from_secs(u64::MAX),
+        Duration::from_secs(i64::MAX as u64),
+    ] {
         let err = auth
             .create_access_token_with("user1", &TokenOptions::new().expiry(d))
             .unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::BadConfiguration(_)), "{err:?}");
+        assert!(
+            matches!(err.kind(), ErrorKind::BadConfiguration(_)),
+            "{err:?}"
+        );
     }
-    let far = UNIX_EPOCH.checked_add(Duration::from_secs(300_000_000_000)).unwrap();
+    let far = UNIX_EPOCH
+        .checked_add(Duration::from_secs(300_000_000_000))
+        .unwrap();
     let err = auth
         .create_access_token_with("user1", &TokenOptions::new().expiry(far))
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::BadConfiguration(_)), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::BadConfiguration(_)),
+        "{err:?}"
+    );
     let past = SystemTime::UNIX_EPOCH;
     let err = auth
         .create_access_token_with("user1", &TokenOptions::new().expiry(past))
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::BadConfiguration(_)), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::BadConfiguration(_)),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -1329,8 +1524,18 @@ fn a_fractional_iat_in_the_past_is_accepted() {
     let (auth, clock) = auth_with(config());
     let t = claims_token("iat", json!(NOW as f64 + 0.3));
     clock.set_millis(NOW * 1000 + 500);
-    assert_eq!(auth.verify_jwt(&t).map(|_| ()).map_err(authx::Error::into_kind), Ok(()));
-    assert_eq!(auth.decode_token(&t).map(|_| ()).map_err(authx::Error::into_kind), Ok(()));
+    assert_eq!(
+        auth.verify_jwt(&t)
+            .map(|_| ())
+            .map_err(authx::Error::into_kind),
+        Ok(())
+    );
+    assert_eq!(
+        auth.decode_token(&t)
+            .map(|_| ())
+            .map_err(authx::Error::into_kind),
+        Ok(())
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1343,8 +1548,14 @@ fn partial_audience_matches_are_invalid() {
         decode_audience: vec!["api".into()],
         ..config()
     });
-    assert!(auth.decode_token(&claims_token("aud", json!("api"))).is_ok());
-    assert!(auth.decode_token(&claims_token("aud", json!(["other", "api"]))).is_ok());
+    assert!(
+        auth.decode_token(&claims_token("aud", json!("api")))
+            .is_ok()
+    );
+    assert!(
+        auth.decode_token(&claims_token("aud", json!(["other", "api"])))
+            .is_ok()
+    );
     assert!(auth.verify_jwt(&claims_token("aud", json!("api"))).is_ok());
     for aud in [
         json!("api2"),
@@ -1378,7 +1589,10 @@ fn partial_issuer_matches_are_invalid() {
         decode_issuer: Some(issuer.into()),
         ..config()
     });
-    assert!(auth.decode_token(&claims_token("iss", json!(issuer))).is_ok());
+    assert!(
+        auth.decode_token(&claims_token("iss", json!(issuer)))
+            .is_ok()
+    );
     assert!(auth.verify_jwt(&claims_token("iss", json!(issuer))).is_ok());
     for iss in [
         "https://issuer.example.evil",
@@ -1402,13 +1616,29 @@ fn partial_issuer_matches_are_invalid() {
 #[test]
 fn missing_empty_or_non_string_sub_is_rejected() {
     let auth = auth();
-    assert_eq!(decode_err(&auth, &claims_token_without("sub")), ErrorKind::MissingClaim("sub"));
-    for sub in [json!(""), json!(1), json!(null), json!(true), json!(["user1"])] {
+    assert_eq!(
+        decode_err(&auth, &claims_token_without("sub")),
+        ErrorKind::MissingClaim("sub")
+    );
+    for sub in [
+        json!(""),
+        json!(1),
+        json!(null),
+        json!(true),
+        json!(["user1"]),
+    ] {
         let t = claims_token("sub", sub.clone());
-        assert_eq!(decode_err(&auth, &t), ErrorKind::InvalidClaim("sub"), "{sub}");
+        assert_eq!(
+            decode_err(&auth, &t),
+            ErrorKind::InvalidClaim("sub"),
+            "{sub}"
+        );
     }
     let err = auth.create_access_token("").unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::BadConfiguration(_)), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::BadConfiguration(_)),
+        "{err:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1418,13 +1648,29 @@ fn missing_empty_or_non_string_sub_is_rejected() {
 #[test]
 fn missing_empty_non_string_or_long_jti_is_rejected() {
     let auth = auth();
-    assert_eq!(decode_err(&auth, &claims_token_without("jti")), ErrorKind::MissingClaim("jti"));
-    for jti in [json!(""), json!(1), json!(null), json!(["j"]), json!("j".repeat(300))] {
+    assert_eq!(
+        decode_err(&auth, &claims_token_without("jti")),
+        ErrorKind::MissingClaim("jti")
+    );
+    for jti in [
+        json!(""),
+        json!(1),
+        json!(null),
+        json!(["j"]),
+        json!("j".repeat(300)),
+    ] {
         let t = claims_token("jti", jti.clone());
-        assert_eq!(decode_err(&auth, &t), ErrorKind::InvalidClaim("jti"), "{jti}");
+        assert_eq!(
+            decode_err(&auth, &t),
+            ErrorKind::InvalidClaim("jti"),
+            "{jti}"
+        );
     }
     // 256 characters is the longest accepted.
-    assert!(auth.decode_token(&claims_token("jti", json!("j".repeat(256)))).is_ok());
+    assert!(
+        auth.decode_token(&claims_token("jti", json!("j".repeat(256))))
+            .is_ok()
+    );
     let t = claims_token("jti", json!("j".repeat(257)));
     assert_eq!(decode_err(&auth, &t), ErrorKind::InvalidClaim("jti"));
 }
@@ -1434,7 +1680,10 @@ fn issued_jti_carries_128_random_bits() {
     let auth = auth();
     let mut seen = std::collections::HashSet::new();
     for _ in 0..200 {
-        let jti = auth.decode_token(&auth.create_access_token("u").unwrap()).unwrap().jti;
+        let jti = auth
+            .decode_token(&auth.create_access_token("u").unwrap())
+            .unwrap()
+            .jti;
         assert_eq!(jti.len(), 22, "{jti}");
         assert_eq!(URL_SAFE_NO_PAD.decode(&jti).unwrap().len(), 16, "{jti}");
         assert!(seen.insert(jti));
@@ -1450,7 +1699,10 @@ fn refresh_token_is_not_an_access_token() {
     let auth = auth();
     let refresh = auth.create_refresh_token("user1").unwrap();
     let err = auth
-        .verify_token(&request(refresh, TokenType::Access), VerifyOptions::default())
+        .verify_token(
+            &request(refresh, TokenType::Access),
+            VerifyOptions::default(),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::AccessTokenRequired);
 }
@@ -1460,7 +1712,10 @@ fn access_token_is_not_a_refresh_token() {
     let auth = auth();
     let access = auth.create_access_token("user1").unwrap();
     let err = auth
-        .verify_token(&request(access, TokenType::Refresh), VerifyOptions::default())
+        .verify_token(
+            &request(access, TokenType::Refresh),
+            VerifyOptions::default(),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::RefreshTokenRequired);
 }
@@ -1480,7 +1735,14 @@ fn token_without_type_is_rejected() {
 #[test]
 fn type_is_matched_exactly() {
     let auth = auth();
-    for ty in ["Access", "ACCESS", "access ", "", "refresh_token", "accesss"] {
+    for ty in [
+        "Access",
+        "ACCESS",
+        "access ",
+        "",
+        "refresh_token",
+        "accesss",
+    ] {
         let t = claims_token("type", json!(ty));
         let err = auth
             .verify_token(&request(t, TokenType::Access), VerifyOptions::default())
@@ -1506,7 +1768,12 @@ fn tampered_and_expired_token_reports_the_signature() {
     let mut c: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p[1]).unwrap()).unwrap();
     c["sub"] = "admin".into();
     let tampered = format!("{}.{}.{}", p[0], b64(c.to_string().as_bytes()), p[2]);
-    assert_rejected(&auth, &tampered, &ErrorKind::InvalidSignature, "tampered claims");
+    assert_rejected(
+        &auth,
+        &tampered,
+        &ErrorKind::InvalidSignature,
+        "tampered claims",
+    );
     let other = seal_with(OTHER_SECRET.as_bytes(), &format!("{}.{}", p[0], p[1]));
     assert_rejected(&auth, &other, &ErrorKind::InvalidSignature, "foreign key");
 }
@@ -1516,9 +1783,18 @@ fn tampered_token_with_bad_claims_reports_the_signature() {
     let auth = auth();
     let t = token(&hs256(), &claims());
     let p: Vec<&str> = t.split('.').collect();
-    for c in [json!({"exp": "soon"}), json!({}), json!({"sub": "admin", "aud": "x"})] {
+    for c in [
+        json!({"exp": "soon"}),
+        json!({}),
+        json!({"sub": "admin", "aud": "x"}),
+    ] {
         let tampered = format!("{}.{}.{}", p[0], b64(c.to_string().as_bytes()), p[2]);
-        assert_rejected(&auth, &tampered, &ErrorKind::InvalidSignature, &c.to_string());
+        assert_rejected(
+            &auth,
+            &tampered,
+            &ErrorKind::InvalidSignature,
+            &c.to_string(),
+        );
     }
 }
 
@@ -1565,7 +1841,11 @@ fn token_signed_by_neither_key_is_an_invalid_signature() {
     let (new, _) = rotated(None, None);
     let t = seal_with(
         b"a-third-secret-that-was-never-configured!",
-        &format!("{}.{}", b64(hs256().to_string().as_bytes()), b64(claims().to_string().as_bytes())),
+        &format!(
+            "{}.{}",
+            b64(hs256().to_string().as_bytes()),
+            b64(claims().to_string().as_bytes())
+        ),
     );
     assert_rejected(&new, &t, &ErrorKind::InvalidSignature, "third key");
 }
@@ -1583,20 +1863,30 @@ fn kid_selects_exactly_the_current_or_previous_key() {
     assert_eq!(new.decode_token(&from_new).unwrap().sub, "user2");
     // The kid names one key: no fall-through to the other.
     let k2_with_old_key = kid_token("k2");
-    assert_rejected(&new, &k2_with_old_key, &ErrorKind::InvalidSignature, "k2, old key");
+    assert_rejected(
+        &new,
+        &k2_with_old_key,
+        &ErrorKind::InvalidSignature,
+        "k2, old key",
+    );
     let input = format!(
         "{}.{}",
         b64(br#"{"alg":"HS256","kid":"k1"}"#),
         b64(claims().to_string().as_bytes())
     );
     let k1_with_new_key = seal_with(OTHER_SECRET.as_bytes(), &input);
-    assert_rejected(&new, &k1_with_new_key, &ErrorKind::InvalidSignature, "k1, new key");
+    assert_rejected(
+        &new,
+        &k1_with_new_key,
+        &ErrorKind::InvalidSignature,
+        "k1, new key",
+    );
     assert_rejected(&new, &kid_token("k3"), &ErrorKind::UnknownKeyId, "k3");
 }
 
 #[test]
 fn token_signed_by_the_previous_public_key_verifies() {
-    let (old, _, old_public) = es256_pair();
+    let (old, old_public) = es256_pair();
     let new = AuthX::new(AuthXConfig {
         algorithm: Algorithm::ES256,
         private_key: Some(generate_pem(Algorithm::ES256).unwrap().into()),
@@ -1638,7 +1928,11 @@ fn errors_never_contain_the_token_or_the_key() {
     let err = auth.decode_token(&forged).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::InvalidSignature);
     assert_no_secrets(&err, &[&forged, p[1], expected_sig, SECRET]);
-    for bad in [format!("{good}.x"), format!("{good} "), good.replace('.', "..")] {
+    for bad in [
+        format!("{good}.x"),
+        format!("{good} "),
+        good.replace('.', ".."),
+    ] {
         let err = auth.decode_token(&bad).unwrap_err();
         assert_no_secrets(&err, &[&bad, p[1], p[2], SECRET]);
     }

@@ -17,6 +17,8 @@ struct State {
     families: HashMap<String, (Family, bool)>,
     by_sub: HashMap<String, HashSet<String>>,
     writes: u32,
+    /// The latest "now" a caller passed in; housekeeping follows it.
+    last_now: i64,
 }
 
 impl State {
@@ -32,11 +34,15 @@ impl State {
     }
 
     /// Purges every 1024 writes, so memory stays bounded by live entries.
-    fn wrote(&mut self, now_ms: i64) {
+    fn wrote(&mut self) {
         self.writes = self.writes.wrapping_add(1);
-        if self.writes.is_multiple_of(1024) {
-            self.purge(now_ms);
+        if self.writes.is_multiple_of(1024) && self.last_now != 0 {
+            self.purge(self.last_now);
         }
+    }
+
+    fn saw(&mut self, now_ms: i64) {
+        self.last_now = self.last_now.max(now_ms);
     }
 }
 
@@ -110,12 +116,15 @@ impl TokenStore for MemoryStore {
         self.with(|s| {
             let until = s.revoked.entry(jti.to_owned()).or_insert(until_ms);
             *until = (*until).max(until_ms);
-            s.wrote(until_ms.saturating_sub(1));
+            s.wrote();
         })
     }
 
     async fn is_jti_revoked(&self, jti: &str, now_ms: i64) -> Result<bool> {
-        self.with(|s| s.revoked.get(jti).is_some_and(|until| *until > now_ms))
+        self.with(|s| {
+            s.saw(now_ms);
+            s.revoked.get(jti).is_some_and(|until| *until > now_ms)
+        })
     }
 
     async fn revoke_subject_before(&self, sub: &str, at_ms: i64, until_ms: i64) -> Result<()> {
@@ -123,19 +132,29 @@ impl TokenStore for MemoryStore {
             let entry = s.cutoffs.entry(sub.to_owned()).or_insert((at_ms, until_ms));
             entry.0 = entry.0.max(at_ms);
             entry.1 = entry.1.max(until_ms);
-            s.wrote(at_ms);
+            s.wrote();
         })
     }
 
     async fn subject_cutoff(&self, sub: &str, now_ms: i64) -> Result<Option<i64>> {
-        self.with(|s| s.cutoffs.get(sub).filter(|(_, until)| *until > now_ms).map(|(at, _)| *at))
+        self.with(|s| {
+            s.cutoffs
+                .get(sub)
+                .filter(|(_, until)| *until > now_ms)
+                .map(|(at, _)| *at)
+        })
     }
 
     async fn start_family(&self, family: &Family) -> Result<()> {
         self.with(|s| {
-            s.by_sub.entry(family.sub.clone()).or_default().insert(family.id.clone());
-            s.families.insert(family.id.clone(), (family.clone(), false));
-            s.wrote(family.created_ms);
+            s.by_sub
+                .entry(family.sub.clone())
+                .or_default()
+                .insert(family.id.clone());
+            s.families
+                .insert(family.id.clone(), (family.clone(), false));
+            s.saw(family.created_ms);
+            s.wrote();
         })
     }
 
@@ -147,15 +166,19 @@ impl TokenStore for MemoryStore {
         now_ms: i64,
         grace_ms: i64,
     ) -> Result<Rotation> {
-        self.with(|s| match s.families.get_mut(family_id) {
-            Some((f, revoked @ false)) => {
-                let outcome = f.rotate(presented_jti, new_jti, now_ms, grace_ms);
-                if outcome == Rotation::Reused {
-                    *revoked = true;
+        self.with(|s| {
+            s.saw(now_ms);
+            s.wrote();
+            match s.families.get_mut(family_id) {
+                Some((f, revoked @ false)) => {
+                    let outcome = f.rotate(presented_jti, new_jti, now_ms, grace_ms);
+                    if outcome == Rotation::Reused {
+                        *revoked = true;
+                    }
+                    outcome
                 }
-                outcome
+                _ => Rotation::Invalid,
             }
-            _ => Rotation::Invalid,
         })
     }
 
@@ -184,7 +207,11 @@ impl TokenStore for MemoryStore {
                 .filter(|(f, revoked)| !revoked && f.expires_ms > now_ms)
                 .map(|(f, _)| f.clone())
                 .collect();
-            out.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then_with(|| a.id.cmp(&b.id)));
+            out.sort_by(|a, b| {
+                b.created_ms
+                    .cmp(&a.created_ms)
+                    .then_with(|| a.id.cmp(&b.id))
+            });
             out
         })
     }

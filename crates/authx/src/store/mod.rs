@@ -131,7 +131,13 @@ impl Family {
 
     /// The rotation rule shared by every backend that runs it in Rust
     /// (memory, SQLite); Redis runs the same rule in Lua.
-    pub(crate) fn rotate(&mut self, presented: &str, new_jti: &str, now_ms: i64, grace_ms: i64) -> Rotation {
+    pub(crate) fn rotate(
+        &mut self,
+        presented: &str,
+        new_jti: &str,
+        now_ms: i64,
+        grace_ms: i64,
+    ) -> Rotation {
         if now_ms >= self.expires_ms {
             return Rotation::Invalid;
         }
@@ -139,13 +145,18 @@ impl Family {
             self.previous_jti = Some(std::mem::replace(&mut self.current_jti, new_jti.to_owned()));
             self.rotated_at_ms = Some(now_ms);
             self.last_used_ms = now_ms;
-            return Rotation::Rotated { expires_ms: self.expires_ms };
+            return Rotation::Rotated {
+                expires_ms: self.expires_ms,
+            };
         }
         if self.previous_jti.as_deref() == Some(presented)
             && self.rotated_at_ms.is_some_and(|at| now_ms - at <= grace_ms)
         {
             self.last_used_ms = now_ms;
-            return Rotation::Grace { successor_jti: self.current_jti.clone(), expires_ms: self.expires_ms };
+            return Rotation::Grace {
+                successor_jti: self.current_jti.clone(),
+                expires_ms: self.expires_ms,
+            };
         }
         Rotation::Reused
     }
@@ -255,7 +266,9 @@ pub struct StoreRevocation {
 
 impl std::fmt::Debug for StoreRevocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoreRevocation").field("check_access", &self.check_access).finish_non_exhaustive()
+        f.debug_struct("StoreRevocation")
+            .field("check_access", &self.check_access)
+            .finish_non_exhaustive()
     }
 }
 
@@ -269,7 +282,11 @@ impl StoreRevocation {
     /// ```
     #[must_use]
     pub fn new(store: Arc<dyn TokenStore>, check_access: bool) -> Self {
-        Self { store, check_access, clock: Arc::new(SystemClock) }
+        Self {
+            store,
+            check_access,
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// Uses `clock` (the one given to [`AuthX`](crate::AuthX)) for "now".
@@ -291,7 +308,11 @@ impl StoreRevocation {
         let sid = p.extra.get(SESSION_CLAIM).and_then(|v| v.as_str());
         match p.token_type {
             TokenType::Refresh => match sid {
-                Some(sid) => Ok(self.store.family(sid, now).await?.is_none_or(|f| f.sub != p.sub)),
+                Some(sid) => Ok(self
+                    .store
+                    .family(sid, now)
+                    .await?
+                    .is_none_or(|f| f.sub != p.sub)),
                 // A refresh token outside any family cannot be rotated or
                 // revoked: refuse it when a store is in charge.
                 None => Ok(true),
@@ -328,16 +349,32 @@ mod tests {
     #[test]
     fn rotation_rule_follows_current_grace_and_reuse() {
         let mut f = Family::new("f", "u", "j1", 0, 100_000);
-        assert_eq!(f.rotate("j1", "j2", 10, 10_000), Rotation::Rotated { expires_ms: 100_000 });
+        assert_eq!(
+            f.rotate("j1", "j2", 10, 10_000),
+            Rotation::Rotated {
+                expires_ms: 100_000
+            }
+        );
         assert_eq!(
             f.rotate("j1", "j3", 20, 10_000),
-            Rotation::Grace { successor_jti: "j2".into(), expires_ms: 100_000 }
+            Rotation::Grace {
+                successor_jti: "j2".into(),
+                expires_ms: 100_000
+            }
         );
         assert_eq!(f.rotate("j1", "j3", 10_011, 10_000), Rotation::Reused);
         let mut f = Family::new("f", "u", "j1", 0, 100_000);
         f.rotate("j1", "j2", 10, 10_000);
         f.rotate("j2", "j3", 11, 10_000);
-        assert_eq!(f.rotate("j1", "j4", 12, 10_000), Rotation::Reused, "grandparent");
-        assert_eq!(f.rotate("j3", "j4", 100_000, 10_000), Rotation::Invalid, "expired");
+        assert_eq!(
+            f.rotate("j1", "j4", 12, 10_000),
+            Rotation::Reused,
+            "grandparent"
+        );
+        assert_eq!(
+            f.rotate("j3", "j4", 100_000, 10_000),
+            Rotation::Invalid,
+            "expired"
+        );
     }
 }

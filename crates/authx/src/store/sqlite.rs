@@ -1,0 +1,396 @@
+//! The SQLite store (feature `sqlite`): embedded, persistent, WAL mode.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{Family, Rotation, TokenStore};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Schema version kept in `PRAGMA user_version`; each step migrates from
+/// the one before.
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    "CREATE TABLE IF NOT EXISTS authx_revoked_jti (
+         jti TEXT PRIMARY KEY,
+         until_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE IF NOT EXISTS authx_subject_cutoff (
+         sub TEXT PRIMARY KEY,
+         at_ms INTEGER NOT NULL,
+         until_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE IF NOT EXISTS authx_family (
+         id TEXT PRIMARY KEY,
+         sub TEXT NOT NULL,
+         current_jti TEXT NOT NULL,
+         previous_jti TEXT,
+         rotated_at_ms INTEGER,
+         user_agent TEXT,
+         ip TEXT,
+         created_ms INTEGER NOT NULL,
+         last_used_ms INTEGER NOT NULL,
+         expires_ms INTEGER NOT NULL,
+         revoked INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX IF NOT EXISTS authx_family_sub ON authx_family (sub);
+     CREATE INDEX IF NOT EXISTS authx_family_expires ON authx_family (expires_ms);",
+];
+
+/// Purge expired rows once every this many writes.
+const PURGE_EVERY: u64 = 512;
+
+/// A [`TokenStore`] in a SQLite file. Rotation runs in one `IMMEDIATE`
+/// transaction, so it is atomic across every handle and process using the
+/// file. The schema is created and migrated on open. A failed connection
+/// (file gone read-only, disk error) is dropped and reopened on the next
+/// call, so the store recovers by itself.
+///
+/// ```
+/// use authx::store::{SqliteStore, TokenStore};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let dir = std::env::temp_dir().join(format!("authx-doc-{}", authx::random_id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let store = SqliteStore::open(dir.join("tokens.db"))?;
+/// store.revoke_jti("j1", i64::MAX).await?;
+/// assert!(store.is_jti_revoked("j1", 0).await?);
+/// # Ok::<(), authx::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    path: Arc<PathBuf>,
+    conn: Arc<Mutex<Option<Connection>>>,
+    writes: Arc<std::sync::atomic::AtomicU64>,
+    /// The latest "now" a caller passed in: housekeeping follows the
+    /// caller's clock, never the wall clock.
+    last_now: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Error {
+    ErrorKind::StoreUnavailable(format!("sqlite: {e}").into()).into()
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let target = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        if version < target {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", target)?;
+        }
+    }
+    tx.commit()?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, in WAL mode, and
+    /// migrates its schema.
+    ///
+    /// # Errors
+    /// [`ErrorKind::StoreUnavailable`] when the file cannot be opened or
+    /// migrated.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let conn = connect(&path).map_err(unavailable)?;
+        Ok(Self {
+            path: Arc::new(path),
+            conn: Arc::new(Mutex::new(Some(conn))),
+            writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            last_now: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+        })
+    }
+
+    /// Another handle on the same file with its own connection, as a second
+    /// process would have.
+    ///
+    /// # Errors
+    /// [`ErrorKind::StoreUnavailable`] when the file cannot be opened.
+    pub fn reopen(&self) -> Result<Self> {
+        Self::open(self.path.as_ref())
+    }
+
+    /// The database file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn saw(&self, now_ms: i64) {
+        self.last_now
+            .fetch_max(now_ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    async fn run<T, F>(&self, write: bool, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let path = self.path.clone();
+        let purge_at = self.last_now.load(std::sync::atomic::Ordering::Relaxed);
+        let purge = write
+            && purge_at != i64::MIN
+            && self
+                .writes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                % PURGE_EVERY
+                == PURGE_EVERY - 1;
+        let task = tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| unavailable("connection lock poisoned"))?;
+            if guard.is_none() {
+                *guard = Some(connect(&path).map_err(unavailable)?);
+            }
+            let Some(c) = guard.as_mut() else {
+                return Err(unavailable("no connection"));
+            };
+            match f(c) {
+                Ok(v) => {
+                    if purge {
+                        // Housekeeping failures are not the caller's error.
+                        let _ = purge_rows(c, purge_at);
+                    }
+                    Ok(v)
+                }
+                Err(e) => {
+                    // Drop the connection: the next call reconnects, so the
+                    // store recovers once the file is writable again.
+                    *guard = None;
+                    Err(unavailable(e))
+                }
+            }
+        });
+        task.await.map_err(unavailable)?
+    }
+}
+
+fn purge_rows(c: &Connection, now_ms: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "DELETE FROM authx_revoked_jti WHERE until_ms <= ?1",
+        [now_ms],
+    )?;
+    c.execute(
+        "DELETE FROM authx_subject_cutoff WHERE until_ms <= ?1",
+        [now_ms],
+    )?;
+    c.execute("DELETE FROM authx_family WHERE expires_ms <= ?1", [now_ms])?;
+    Ok(())
+}
+
+fn family_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Family> {
+    Ok(Family {
+        id: r.get(0)?,
+        sub: r.get(1)?,
+        current_jti: r.get(2)?,
+        previous_jti: r.get(3)?,
+        rotated_at_ms: r.get(4)?,
+        user_agent: r.get(5)?,
+        ip: r.get(6)?,
+        created_ms: r.get(7)?,
+        last_used_ms: r.get(8)?,
+        expires_ms: r.get(9)?,
+    })
+}
+
+const FAMILY_COLUMNS: &str = "id, sub, current_jti, previous_jti, rotated_at_ms, user_agent, ip, created_ms, last_used_ms, expires_ms";
+
+#[async_trait]
+impl TokenStore for SqliteStore {
+    async fn revoke_jti(&self, jti: &str, until_ms: i64) -> Result<()> {
+        let jti = jti.to_owned();
+        self.run(true, move |c| {
+            c.execute(
+                "INSERT INTO authx_revoked_jti (jti, until_ms) VALUES (?1, ?2)
+                 ON CONFLICT (jti) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)",
+                params![jti, until_ms],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn is_jti_revoked(&self, jti: &str, now_ms: i64) -> Result<bool> {
+        self.saw(now_ms);
+        let jti = jti.to_owned();
+        self.run(false, move |c| {
+            c.query_row(
+                "SELECT 1 FROM authx_revoked_jti WHERE jti = ?1 AND until_ms > ?2",
+                params![jti, now_ms],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+        })
+        .await
+    }
+
+    async fn revoke_subject_before(&self, sub: &str, at_ms: i64, until_ms: i64) -> Result<()> {
+        let sub = sub.to_owned();
+        self.run(true, move |c| {
+            c.execute(
+                "INSERT INTO authx_subject_cutoff (sub, at_ms, until_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sub) DO UPDATE SET at_ms = max(at_ms, excluded.at_ms),
+                                                 until_ms = max(until_ms, excluded.until_ms)",
+                params![sub, at_ms, until_ms],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn subject_cutoff(&self, sub: &str, now_ms: i64) -> Result<Option<i64>> {
+        self.saw(now_ms);
+        let sub = sub.to_owned();
+        self.run(false, move |c| {
+            c.query_row(
+                "SELECT at_ms FROM authx_subject_cutoff WHERE sub = ?1 AND until_ms > ?2",
+                params![sub, now_ms],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn start_family(&self, family: &Family) -> Result<()> {
+        let f = family.clone();
+        self.run(true, move |c| {
+            c.execute(
+                "INSERT INTO authx_family (id, sub, current_jti, previous_jti, rotated_at_ms, user_agent, ip,
+                                           created_ms, last_used_ms, expires_ms, revoked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
+                params![
+                    f.id,
+                    f.sub,
+                    f.current_jti,
+                    f.previous_jti,
+                    f.rotated_at_ms,
+                    f.user_agent,
+                    f.ip,
+                    f.created_ms,
+                    f.last_used_ms,
+                    f.expires_ms
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn rotate(
+        &self,
+        family_id: &str,
+        presented_jti: &str,
+        new_jti: &str,
+        now_ms: i64,
+        grace_ms: i64,
+    ) -> Result<Rotation> {
+        self.saw(now_ms);
+        let (id, presented, new) = (
+            family_id.to_owned(),
+            presented_jti.to_owned(),
+            new_jti.to_owned(),
+        );
+        self.run(true, move |c| {
+            // IMMEDIATE takes the write lock up front: check-then-act is
+            // atomic across connections and processes (S8).
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let sql = format!("SELECT {FAMILY_COLUMNS} FROM authx_family WHERE id = ?1 AND revoked = 0");
+            let Some(mut family) = tx.query_row(&sql, [&id], family_row).optional()? else {
+                return Ok(Rotation::Invalid);
+            };
+            let outcome = family.rotate(&presented, &new, now_ms, grace_ms);
+            match &outcome {
+                Rotation::Rotated { .. } | Rotation::Grace { .. } => {
+                    tx.execute(
+                        "UPDATE authx_family SET current_jti = ?2, previous_jti = ?3, rotated_at_ms = ?4,
+                                                 last_used_ms = ?5 WHERE id = ?1",
+                        params![id, family.current_jti, family.previous_jti, family.rotated_at_ms, family.last_used_ms],
+                    )?;
+                }
+                Rotation::Reused => {
+                    tx.execute("UPDATE authx_family SET revoked = 1 WHERE id = ?1", [&id])?;
+                }
+                Rotation::Invalid => {}
+            }
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn family(&self, family_id: &str, now_ms: i64) -> Result<Option<Family>> {
+        self.saw(now_ms);
+        let id = family_id.to_owned();
+        self.run(false, move |c| {
+            let sql = format!(
+                "SELECT {FAMILY_COLUMNS} FROM authx_family WHERE id = ?1 AND revoked = 0 AND expires_ms > ?2"
+            );
+            c.query_row(&sql, params![id, now_ms], family_row).optional()
+        })
+        .await
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<bool> {
+        let id = family_id.to_owned();
+        self.run(true, move |c| {
+            c.execute(
+                "UPDATE authx_family SET revoked = 1 WHERE id = ?1 AND revoked = 0",
+                [&id],
+            )
+            .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn families(&self, sub: &str, now_ms: i64) -> Result<Vec<Family>> {
+        self.saw(now_ms);
+        let sub = sub.to_owned();
+        self.run(false, move |c| {
+            let sql = format!(
+                "SELECT {FAMILY_COLUMNS} FROM authx_family WHERE sub = ?1 AND revoked = 0 AND expires_ms > ?2
+                 ORDER BY created_ms DESC, id"
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map(params![sub, now_ms], family_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn revoke_families(&self, sub: &str, now_ms: i64) -> Result<usize> {
+        self.saw(now_ms);
+        let sub = sub.to_owned();
+        self.run(true, move |c| {
+            c.execute(
+                "UPDATE authx_family SET revoked = 1 WHERE sub = ?1 AND revoked = 0 AND expires_ms > ?2",
+                params![sub, now_ms],
+            )
+        })
+        .await
+    }
+
+    async fn purge_expired(&self, now_ms: i64) -> Result<()> {
+        self.run(true, move |c| purge_rows(c, now_ms)).await
+    }
+}
