@@ -463,6 +463,26 @@ impl AuthXConfig {
                 return Err(Error::config(format!("{name}: must not be empty")));
             }
         }
+        for (name, methods) in [
+            ("csrf_methods", &self.csrf_methods),
+            (
+                "implicit_refresh_method_include",
+                &self.implicit_refresh_method_include,
+            ),
+            (
+                "implicit_refresh_method_exclude",
+                &self.implicit_refresh_method_exclude,
+            ),
+        ] {
+            if let Some(m) = methods
+                .iter()
+                .find(|m| standard_method(m.as_str()).is_none())
+            {
+                return Err(Error::config(format!(
+                    "{name}: {m} is not a standard HTTP method"
+                )));
+            }
+        }
         self.validate_cookies()?;
         if self.max_token_length < 64 || self.max_token_length > 1024 * 1024 {
             return Err(Error::config(
@@ -632,7 +652,7 @@ impl AuthXConfig {
         env.boolean("JWT_SESSION_COOKIE", &mut c.session_cookie)?;
         env.boolean("JWT_COOKIE_CSRF_PROTECT", &mut c.cookie_csrf_protect)?;
         env.boolean("JWT_CSRF_IN_COOKIES", &mut c.csrf_in_cookies)?;
-        env.list("JWT_CSRF_METHODS", &mut c.csrf_methods)?;
+        env.methods("JWT_CSRF_METHODS", &mut c.csrf_methods)?;
         env.string(
             "JWT_ACCESS_CSRF_COOKIE_NAME",
             &mut c.access_csrf_cookie_name,
@@ -699,6 +719,21 @@ impl AuthXConfig {
     }
 }
 
+fn standard_method(name: &str) -> Option<Method> {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    STANDARD.into_iter().find(|m| m.as_str() == name)
+}
+
 fn is_cookie_name_byte(b: u8) -> bool {
     // RFC 6265 token characters.
     b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
@@ -750,6 +785,25 @@ impl<F: Fn(&str) -> Option<String>> EnvReader<'_, F> {
         }
         Ok(())
     }
+    /// HTTP methods, case-insensitive as AuthX's config is; only the
+    /// standard methods, so a typo can never silently switch CSRF off.
+    fn methods(&self, name: &str, out: &mut Vec<Method>) -> Result<()> {
+        if self.get(name).is_none() {
+            return Ok(());
+        }
+        let mut names: Vec<String> = Vec::new();
+        self.list(name, &mut names)?;
+        *out = names
+            .iter()
+            .map(|m| {
+                standard_method(&m.to_ascii_uppercase()).ok_or_else(|| {
+                    Error::config(format!("{name}: {m:?} is not a standard HTTP method"))
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(())
+    }
+
     fn list<T: std::str::FromStr>(&self, name: &str, out: &mut Vec<T>) -> Result<()> {
         let Some(v) = self.get(name) else {
             return Ok(());

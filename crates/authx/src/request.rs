@@ -204,23 +204,31 @@ fn single_header<'h>(
 /// twice is refused (H4). Hand-split rather than parsed with the `cookie`
 /// crate: we need one name, across several headers, with duplicate
 /// detection, and without allocating a `Cookie` per pair on the hot path.
-fn single_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>> {
-    let mut found = None;
+fn single_cookie(headers: &HeaderMap, name: &str) -> Result<Option<String>> {
+    let mut found: Option<&[u8]> = None;
     for header in headers.get_all(http::header::COOKIE) {
-        let Ok(s) = header.to_str() else { continue };
-        for pair in s.split(';') {
-            let Some((k, v)) = pair.split_once('=') else {
+        // Bytes, not `to_str`: one unrelated non-ASCII cookie in the same
+        // header must not hide the auth cookie.
+        for pair in header.as_bytes().split(|&b| b == b';') {
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            if k.trim() == name {
+            let (k, v) = (pair[..eq].trim_ascii(), pair[eq + 1..].trim_ascii());
+            if k == name.as_bytes() {
                 if found.is_some() {
                     return Err(ErrorKind::DuplicateCredentials.into());
                 }
-                found = Some(v.trim().trim_matches('"'));
+                let v = v
+                    .strip_prefix(b"\"")
+                    .and_then(|v| v.strip_suffix(b"\""))
+                    .unwrap_or(v);
+                found = Some(v);
             }
         }
     }
-    Ok(found)
+    // A value that is not UTF-8 is kept (lossily) so verification refuses
+    // it as malformed rather than reporting it missing.
+    Ok(found.map(|v| String::from_utf8_lossy(v).into_owned()))
 }
 
 impl AuthX {
@@ -297,9 +305,7 @@ impl AuthX {
                         TokenType::Access => &c.access_cookie_name,
                         TokenType::Refresh => &c.refresh_cookie_name,
                     };
-                    single_cookie(&parts.headers, name)?
-                        .filter(|v| !v.is_empty())
-                        .map(str::to_owned)
+                    single_cookie(&parts.headers, name)?.filter(|v| !v.is_empty())
                 }
                 TokenLocation::Json => {
                     let key = match kind {
@@ -344,9 +350,13 @@ impl AuthX {
             }
             return Ok(Some(value.to_owned()));
         }
-        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+        let (scheme, token) = value.split_once([' ', '\t']).unwrap_or((value, ""));
         if !scheme.eq_ignore_ascii_case(header_type) {
             return Ok(None);
+        }
+        // Exactly one space between scheme and token (RFC 6750 §2.1).
+        if value.as_bytes().get(scheme.len()) == Some(&b'\t') {
+            return Err(ErrorKind::MalformedAuthorizationHeader.into());
         }
         if token.is_empty() || token.contains([' ', '\t']) {
             return Err(ErrorKind::MalformedAuthorizationHeader.into());

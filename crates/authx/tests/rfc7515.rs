@@ -45,11 +45,11 @@ fn verifier_at(secs: i64) -> AuthX {
     AuthX::with_clock(config, Arc::new(ManualClock::at_secs(secs))).unwrap()
 }
 
-/// LIBRARY BUG: src/keys.rs:408-414 returns "secret_key: algorithm HS256
-/// requires secret_key" when `jwks` supplies the HMAC keys, while the
-/// public-key branch accepts `jwks` alone (src/keys.rs:445). A verify-only
-/// HMAC configuration from a JWKS (the only way to use a binary key such as
-/// this one) cannot be built.
+/// LIBRARY BUG: `KeySet::from_config` (src/keys.rs) returns "secret_key:
+/// algorithm HS256 requires secret_key" when `jwks` supplies the HMAC keys,
+/// while its public-key branch accepts `jwks` alone. A verify-only HMAC
+/// configuration from a JWKS (the only way to use a binary key such as this
+/// one) cannot be built.
 #[test]
 fn an_oct_jwk_alone_builds_an_hmac_verifier() {
     let clock = ManualClock::at_secs(EXP - 1);

@@ -151,7 +151,7 @@ fn config_error(result: authx::Result<AuthX>) -> String {
 /// unused trailing bits: spaces are added after the opening brace.
 fn unaligned(json: &Value) -> Vec<u8> {
     let mut s = json.to_string();
-    while s.len() % 3 == 0 {
+    while s.len().is_multiple_of(3) {
         s.insert(1, ' ');
     }
     s.into_bytes()
@@ -428,7 +428,7 @@ fn header_that_is_not_one_json_object_is_rejected() {
 /// `claims()` with one more member whose raw JSON text is `member`.
 fn claims_with_raw_member(member: &[u8]) -> Vec<u8> {
     let c = claims().to_string();
-    let mut out = c[..c.len() - 1].as_bytes().to_vec();
+    let mut out = c.as_bytes()[..c.len() - 1].to_vec();
     out.push(b',');
     out.extend_from_slice(member);
     out.push(b'}');
@@ -845,8 +845,8 @@ fn decode_algorithms_widens_the_allowlist_only_as_configured() {
 }
 
 /// LIBRARY BUG (Wycheproof JWK tcIds 25, 26): an `oct` JWK whose `alg` is an
-/// encryption algorithm is bound to the configured HS256 (src/keys.rs:652-656:
-/// an unknown `alg` "binds nothing"), although `AuthXConfig::jwks` documents
+/// encryption algorithm is bound to the configured HS256 (`jwks_verifiers`
+/// in src/keys.rs: an unknown `alg` "binds nothing"), although `AuthXConfig::jwks` documents
 /// that each key is bound to "its `alg` member" and that keys whose
 /// algorithm is not accepted are left out (checklist A1).
 #[test]
@@ -877,8 +877,9 @@ fn a_jwk_labelled_a256gcm_is_never_used_as_an_hs256_key() {
 
 /// LIBRARY BUG (Wycheproof JWK tcIds 19, 20): a P-256 JWK labelled with
 /// another algorithm (`ES224`, or `ES521`, RFC 7520's spelling of ES512) is
-/// bound to ES256 by its curve (src/keys.rs:652-656) instead of being refused
-/// or left out (checklist A1: each key is bound to one algorithm, its own).
+/// bound to ES256 by its curve (`jwks_verifiers` in src/keys.rs) instead of
+/// being refused or left out (checklist A1: each key is bound to one
+/// algorithm, its own).
 #[test]
 fn a_jwk_labelled_with_another_ec_algorithm_never_verifies_es256() {
     let signer = AuthX::new(AuthXConfig {
@@ -1514,7 +1515,7 @@ fn float_nbf_is_accepted() {
     assert!(auth.decode_token(&t).is_ok());
 }
 
-/// LIBRARY BUG: `check_time` (src/token.rs:812-817) compares `iat` with the
+/// LIBRARY BUG: `AuthX::check_time` (src/token.rs) compares `iat` with the
 /// current time floored to the second, so a token issued 0.3 s into a second
 /// and verified 0.5 s into it (0.2 s later) is refused as issued in the
 /// future. Fractional NumericDates are legal (RFC 7519 §2, checklist C6);

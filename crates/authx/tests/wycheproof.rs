@@ -79,8 +79,8 @@ const JWK_KNOWN_DISAGREEMENTS: &[(u64, &str)] = &[
     (
         19,
         "wrong_algorithm: a P-256 JWK labelled alg ES521 verifies an ES256 JWS, because an \
-         unknown `alg` binds nothing and the curve decides (src/keys.rs:650-656); Wycheproof \
-         expects the alg/curve mismatch to be rejected. Library bug, see \
+         unknown `alg` binds nothing and the curve decides (`jwks_verifiers` in \
+         src/keys.rs); Wycheproof expects the alg/curve mismatch to be rejected. Library bug, see \
          `verify_attacks::a_jwk_labelled_with_another_ec_algorithm_never_verifies_es256`",
     ),
     (
@@ -93,7 +93,7 @@ const JWK_KNOWN_DISAGREEMENTS: &[(u64, &str)] = &[
         25,
         "invalid_aes_gcm_key: an oct JWK labelled alg A256GCM (an encryption key) verifies an \
          HS256 JWS, because an unknown `alg` falls back to the configured algorithm \
-         (src/keys.rs:656). Library bug, see \
+         (`jwks_verifiers` in src/keys.rs). Library bug, see \
          `verify_attacks::a_jwk_labelled_a256gcm_is_never_used_as_an_hs256_key`",
     ),
     (
@@ -130,10 +130,10 @@ fn verifier(alg: Algorithm, keys: &Value) -> authx::Result<AuthX> {
         jwks: Some(json!({ "keys": keys }).to_string()),
         // LIBRARY BUG (see `rfc7515::an_oct_jwk_alone_builds_an_hmac_verifier`):
         // an HMAC configuration requires `secret_key` even when `jwks` holds
-        // the keys (src/keys.rs:410-413), whereas a public-key configuration
-        // may rely on `jwks` alone (src/keys.rs:445). Work around it with a
-        // fresh random secret that can verify none of the vectors, so the
-        // vectors still exercise the JWKS keys.
+        // the keys (`KeySet::from_config` in src/keys.rs), whereas a
+        // public-key configuration may rely on `jwks` alone. Work around it
+        // with a fresh random secret that can verify none of the vectors, so
+        // the vectors still exercise the JWKS keys.
         secret_key: alg.is_hmac().then(|| generate_secret().into()),
         ..Default::default()
     })
