@@ -11,7 +11,7 @@
 use std::cell::Cell;
 use std::fmt;
 
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -436,7 +436,9 @@ impl<'de> Visitor<'de> for HeaderVisitor<'_> {
                         return Err(self.failure.fail(Malformed::DuplicateMember.into_kind()));
                     }
                     others.push(other.to_owned());
-                    map.next_value::<IgnoredAny>()?;
+                    // Parsed, not skipped: skipping would not check UTF-8
+                    // or surrogates in the value (F4).
+                    map.next_value::<Value>()?;
                 }
             }
         }

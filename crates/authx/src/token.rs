@@ -1029,9 +1029,8 @@ impl AuthX {
         {
             return Err(ErrorKind::ImmatureToken.into());
         }
-        // Our iat is floored to the second, so compare at second precision.
         if let Some(iat) = iat
-            && iat > now.floor() + leeway
+            && iat > now + leeway
         {
             return Err(ErrorKind::IssuedInFuture.into());
         }

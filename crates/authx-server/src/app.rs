@@ -1,0 +1,577 @@
+//! The HTTP service: the seed's endpoints with the seed's contract, plus
+//! sessions, operations endpoints and API docs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authx::axum::{AccessToken, AuthCookies, AuthRejection, CookieOnly, HeaderOnly, RefreshToken};
+use authx::sessions::{ClientInfo, Sessions};
+use authx::store::{Family, SESSION_CLAIM, TokenStore};
+use authx::{AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRef, MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::metrics::Metrics;
+use crate::ratelimit::LoginLimiter;
+use crate::users::Users;
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) auth: AuthX,
+    pub(crate) sessions: Sessions,
+    pub(crate) users: Users,
+    pub(crate) limiter: LoginLimiter,
+    pub(crate) metrics: Metrics,
+    pub(crate) trust_forwarded_for: bool,
+}
+
+impl FromRef<AppState> for AuthX {
+    fn from_ref(state: &AppState) -> AuthX {
+        state.auth.clone()
+    }
+}
+
+/// Limits and browser settings of the router.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpLimits {
+    pub(crate) max_body_bytes: usize,
+    pub(crate) cors_origins: Vec<HeaderValue>,
+}
+
+/// The seed's error shape: every auth failure on its endpoints is a 401
+/// `{"detail": ...}`; a missing scope stays 403 and an unreachable store
+/// 503 (failing closed is not "unauthorized").
+pub(crate) fn error_body(e: &Error) -> (StatusCode, Value) {
+    let status = match e.status() {
+        StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED => StatusCode::UNAUTHORIZED,
+        s => s,
+    };
+    (status, json!({ "detail": e.message() }))
+}
+
+fn detail(status: StatusCode, msg: &str) -> Response {
+    let mut res = (status, Json(json!({ "detail": msg }))).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn reject(state: &AppState, e: Error) -> Response {
+    state
+        .metrics
+        .auth_failures
+        .with_label_values(&[e.error_type()])
+        .inc();
+    if e.kind() == &ErrorKind::TokenReuseDetected {
+        state.metrics.reuse_detections.inc();
+        state
+            .metrics
+            .revocations
+            .with_label_values(&["reuse"])
+            .inc();
+        tracing::warn!(
+            event = "refresh_reuse_detected",
+            "a rotated refresh token was replayed; session revoked"
+        );
+    }
+    AuthRejection::new(&state.auth, e).into_response()
+}
+
+fn client_ip(
+    state: &AppState,
+    headers: &HeaderMap,
+    connect: Option<&ConnectInfo<SocketAddr>>,
+) -> String {
+    if state.trust_forwarded_for
+        && let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    {
+        return first.to_owned();
+    }
+    connect.map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+}
+
+/// FastAPI's 422 shape for a body that does not validate.
+fn unprocessable(rejection: &JsonRejection) -> Response {
+    let (kind, msg) = match rejection {
+        JsonRejection::MissingJsonContentType(_) => (
+            "model_attributes_type",
+            "Expected a JSON body (Content-Type: application/json)",
+        ),
+        JsonRejection::JsonSyntaxError(_) => ("json_invalid", "JSON decode error"),
+        JsonRejection::JsonDataError(_) => {
+            ("missing", "username and password are required strings")
+        }
+        _ => ("value_error", "Invalid request body"),
+    };
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "detail": [{ "type": kind, "loc": ["body"], "msg": msg }] })),
+    )
+        .into_response()
+}
+
+async fn login(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
+    let connect = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .cloned();
+    let body =
+        <Json<LoginRequest> as axum::extract::FromRequest<AppState>>::from_request(request, &state)
+            .await;
+    let Json(data) = match body {
+        Ok(b) => b,
+        Err(rejection) => return unprocessable(&rejection),
+    };
+    let ip = client_ip(&state, &headers, connect.as_ref());
+    if let Err(wait) = state.limiter.check(&ip, &data.username) {
+        state
+            .metrics
+            .logins
+            .with_label_values(&["rate_limited"])
+            .inc();
+        tracing::warn!(event = "login_rate_limited", %ip, "login rate limit reached");
+        let secs = wait.as_secs().max(1);
+        let mut res = detail(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many login attempts; retry later",
+        );
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return res;
+    }
+    let users = state.users.clone();
+    let (username, password) = (data.username.clone(), data.password);
+    // argon2 is CPU-bound: keep it off the async workers.
+    let verified = tokio::task::spawn_blocking(move || users.verify(&username, &password)).await;
+    let user = match verified {
+        Ok(Ok(Some(user))) => user,
+        Ok(Ok(None)) => {
+            state.metrics.logins.with_label_values(&["failure"]).inc();
+            tracing::info!(event = "login_failure", %ip, "invalid username or password");
+            return detail(StatusCode::UNAUTHORIZED, "Invalid username or password");
+        }
+        Ok(Err(e)) => {
+            tracing::error!(event = "login_error", error = %e, "user database error");
+            return detail(StatusCode::SERVICE_UNAVAILABLE, "User database unavailable");
+        }
+        Err(_) => return detail(StatusCode::SERVICE_UNAVAILABLE, "Login unavailable"),
+    };
+    let client = ClientInfo {
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(256).collect()),
+        ip: Some(ip.clone()),
+    };
+    let mut options = TokenOptions::new().fresh(true);
+    if let Some(email) = &user.email {
+        options = match options.claim("email", email.as_str()) {
+            Ok(o) => o,
+            Err(e) => return reject(&state, e),
+        };
+    }
+    let issued = match state.sessions.login(&user.username, client, &options).await {
+        Ok(t) => t,
+        Err(e) => return reject(&state, e),
+    };
+    let cookies = match AuthCookies::new(&state.auth).set_refresh(&issued.pair.refresh_token) {
+        Ok(c) => c,
+        Err(e) => return reject(&state, e),
+    };
+    state.metrics.logins.with_label_values(&["success"]).inc();
+    tracing::info!(event = "login_success", user = %user.username, session = %issued.session_id, %ip, "login");
+    (
+        cookies,
+        Json(TokenResponse {
+            access_token: issued.pair.access_token,
+            token_type: "bearer",
+        }),
+    )
+        .into_response()
+}
+
+/// Rotates the refresh token: new refresh and CSRF cookies every time.
+async fn refresh(
+    State(state): State<AppState>,
+    token: Result<RefreshToken<CookieOnly>, AuthRejection>,
+) -> Response {
+    let token = match token {
+        Ok(t) => t,
+        Err(r) => return reject(&state, r.into_error()),
+    };
+    let issued = match state.sessions.refresh(&token.payload).await {
+        Ok(t) => t,
+        Err(e) => return reject(&state, e),
+    };
+    let cookies = match AuthCookies::new(&state.auth).set_refresh(&issued.pair.refresh_token) {
+        Ok(c) => c,
+        Err(e) => return reject(&state, e),
+    };
+    state.metrics.refreshes.inc();
+    tracing::info!(event = "refresh", user = %token.sub, session = %issued.session_id, grace = issued.grace, "refresh");
+    (
+        cookies,
+        Json(TokenResponse {
+            access_token: issued.pair.access_token,
+            token_type: "bearer",
+        }),
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+struct ProtectedResponse {
+    message: &'static str,
+    username: String,
+    email: Option<String>,
+    token_location: TokenLocation,
+}
+
+async fn protected(
+    State(state): State<AppState>,
+    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
+) -> Response {
+    let token = match token {
+        Ok(t) => t,
+        Err(r) => return reject(&state, r.into_error()),
+    };
+    let email = token
+        .payload
+        .extra
+        .get("email")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Json(ProtectedResponse {
+        message: "Access granted",
+        username: token.payload.sub,
+        email,
+        token_location: token.location,
+    })
+    .into_response()
+}
+
+#[derive(Serialize)]
+struct ActionResponse {
+    message: &'static str,
+    username: String,
+}
+
+async fn protected_action(
+    State(state): State<AppState>,
+    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
+) -> Response {
+    match token {
+        Ok(t) => Json(ActionResponse {
+            message: "Action performed successfully",
+            username: t.payload.sub,
+        })
+        .into_response(),
+        Err(r) => reject(&state, r.into_error()),
+    }
+}
+
+/// Clears the cookies and ends the session server-side: the refresh
+/// cookie's family, and the access token of the Authorization header when
+/// one is sent. Invalid or absent tokens still get their cookies cleared.
+async fn logout(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let auth = &state.auth;
+    let cookie_only = FindOptions::new().locations(&[TokenLocation::Cookies]);
+    let refresh = auth
+        .get_token_from_request(&parts, TokenType::Refresh, cookie_only)
+        .ok()
+        .and_then(|rt| auth.decode_token(&rt.token).ok())
+        .filter(|p| p.token_type == TokenType::Refresh);
+    let header_only = FindOptions::new().locations(&[TokenLocation::Headers]);
+    let access = auth
+        .get_token_from_request(&parts, TokenType::Access, header_only)
+        .ok()
+        .and_then(|rt| auth.decode_token(&rt.token).ok())
+        .filter(|p| p.token_type == TokenType::Access);
+    let cookies = match AuthCookies::new(auth).unset_refresh() {
+        Ok(c) => c,
+        Err(e) => return reject(&state, e),
+    };
+    if let Err(e) = state
+        .sessions
+        .logout(refresh.as_ref(), access.as_ref())
+        .await
+    {
+        // Fail closed, but still clear the browser's cookies.
+        let mut res = reject(&state, e);
+        let cleared = (cookies, ()).into_response();
+        for v in cleared.headers().get_all(header::SET_COOKIE) {
+            res.headers_mut().append(header::SET_COOKIE, v.clone());
+        }
+        return res;
+    }
+    if let Some(p) = refresh.as_ref().or(access.as_ref()) {
+        state
+            .metrics
+            .revocations
+            .with_label_values(&["logout"])
+            .inc();
+        tracing::info!(event = "logout", user = %p.sub, "logout");
+    }
+    (
+        cookies,
+        Json(json!({ "message": "Successfully logged out" })),
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+struct SessionView {
+    id: String,
+    current: bool,
+    user_agent: Option<String>,
+    ip: Option<String>,
+    created_ms: i64,
+    last_used_ms: i64,
+    expires_ms: i64,
+}
+
+fn view(f: Family, current: Option<&str>) -> SessionView {
+    SessionView {
+        current: current == Some(f.id.as_str()),
+        id: f.id,
+        user_agent: f.user_agent,
+        ip: f.ip,
+        created_ms: f.created_ms,
+        last_used_ms: f.last_used_ms,
+        expires_ms: f.expires_ms,
+    }
+}
+
+async fn list_sessions(
+    State(state): State<AppState>,
+    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
+) -> Response {
+    let token = match token {
+        Ok(t) => t,
+        Err(r) => return reject(&state, r.into_error()),
+    };
+    let current = token
+        .payload
+        .extra
+        .get(SESSION_CLAIM)
+        .and_then(Value::as_str);
+    match state.sessions.list(&token.payload.sub).await {
+        Ok(list) => {
+            let sessions: Vec<SessionView> = list.into_iter().map(|f| view(f, current)).collect();
+            (no_store(), Json(json!({ "sessions": sessions }))).into_response()
+        }
+        Err(e) => reject(&state, e),
+    }
+}
+
+async fn end_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
+) -> Response {
+    let token = match token {
+        Ok(t) => t,
+        Err(r) => return reject(&state, r.into_error()),
+    };
+    match state.sessions.end(&token.payload.sub, &id).await {
+        Ok(true) => {
+            state
+                .metrics
+                .revocations
+                .with_label_values(&["session_end"])
+                .inc();
+            tracing::info!(event = "session_end", user = %token.payload.sub, session = %id, "session ended");
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(false) => detail(StatusCode::NOT_FOUND, "Session not found"),
+        Err(e) => reject(&state, e),
+    }
+}
+
+async fn logout_all(
+    State(state): State<AppState>,
+    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
+) -> Response {
+    let token = match token {
+        Ok(t) => t,
+        Err(r) => return reject(&state, r.into_error()),
+    };
+    let ended = match state.sessions.logout_all(&token.payload.sub).await {
+        Ok(n) => n,
+        Err(e) => return reject(&state, e),
+    };
+    state
+        .metrics
+        .revocations
+        .with_label_values(&["logout_all"])
+        .inc();
+    tracing::info!(event = "logout_all", user = %token.payload.sub, sessions = ended, "logged out everywhere");
+    match AuthCookies::new(&state.auth).unset_refresh() {
+        Ok(cookies) => (
+            cookies,
+            Json(json!({ "message": "Logged out of all sessions", "sessions_ended": ended })),
+        )
+            .into_response(),
+        Err(e) => reject(&state, e),
+    }
+}
+
+fn no_store() -> [(header::HeaderName, HeaderValue); 1] {
+    [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]
+}
+
+async fn read_root() -> Json<Value> {
+    Json(json!({
+        "message": "AuthX Dual Token Location Example",
+        "description": "Access tokens in headers, refresh tokens in cookies",
+        "flow": {
+            "1_login": "POST /login - Returns access_token in body, sets refresh_token cookie",
+            "2_api_call": "GET /protected - Send access_token in Authorization header",
+            "3_refresh": "POST /refresh - Refresh token sent via cookie, returns new access_token",
+            "4_logout": "POST /logout - Clears refresh_token cookie",
+        },
+        "example_requests": {
+            "login": "curl -X POST -H \"Content-Type: application/json\" -d '{\"username\":\"user1\",\"password\":\"password1\"}' http://localhost:8000/login",
+            "protected": "curl -H \"Authorization: Bearer <access_token>\" http://localhost:8000/protected",
+            "refresh": "curl -X POST -b \"refresh_token_cookie=<token>\" -H \"X-CSRF-TOKEN: <csrf_token>\" http://localhost:8000/refresh",
+            "logout": "curl -X POST http://localhost:8000/logout",
+        },
+    }))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let store: &Arc<dyn TokenStore> = state.sessions.store();
+    let probe =
+        tokio::time::timeout(Duration::from_secs(3), store.family("readiness-probe", 0)).await;
+    match probe {
+        Ok(Ok(_)) => Json(json!({ "status": "ready" })).into_response(),
+        _ => detail(StatusCode::SERVICE_UNAVAILABLE, "Token store unavailable"),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn jwks(State(state): State<AppState>) -> Json<Value> {
+    Json(state.auth.jwks())
+}
+
+async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
+}
+
+async fn docs() -> Response {
+    let mut res = Html(crate::openapi::DOCS_HTML).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"),
+    );
+    res
+}
+
+async fn docs_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        crate::openapi::DOCS_JS,
+    )
+        .into_response()
+}
+
+/// Records latency by route template (never the raw path: no ids in labels).
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_owned();
+    let res = next.run(request).await;
+    state
+        .metrics
+        .latency
+        .with_label_values(&[method.as_str(), route.as_str(), res.status().as_str()])
+        .observe(start.elapsed().as_secs_f64());
+    res
+}
+
+async fn not_found() -> Response {
+    detail(StatusCode::NOT_FOUND, "Not Found")
+}
+
+pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
+    let mut app = Router::new()
+        .route("/", get(read_root))
+        .route("/login", post(login))
+        .route("/refresh", post(refresh))
+        .route("/protected", get(protected))
+        .route("/protected-action", post(protected_action))
+        .route("/logout", post(logout))
+        .route("/logout-all", post(logout_all))
+        .route("/sessions", get(list_sessions))
+        .route("/sessions/{id}", delete(end_session))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/openapi.json", get(openapi))
+        .route("/docs", get(docs))
+        .route("/docs/docs.js", get(docs_js))
+        .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .with_state(state);
+    if !limits.cors_origins.is_empty() {
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(limits.cors_origins.clone()))
+                .allow_credentials(true)
+                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    header::HeaderName::from_static("x-csrf-token"),
+                ])
+                .max_age(Duration::from_secs(600)),
+        );
+    }
+    app
+}
