@@ -7,10 +7,14 @@
 //!      -d '{"username":"user1","password":"password1"}' -c cookies.txt
 //! ```
 
+use std::sync::Arc;
+
 use authx::axum::{AccessToken, AuthCookies, CookieOnly, HeaderOnly, RefreshToken};
+use authx::clock::{Clock, SystemClock};
+use authx::config::Secret;
 use authx::{AuthX, AuthXConfig, TokenLocation};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -43,8 +47,18 @@ fn email(username: &str) -> Option<&'static str> {
 }
 
 fn unauthorized(detail: &str) -> Response {
-    (StatusCode::UNAUTHORIZED, Json(json!({ "detail": detail }))).into_response()
+    let challenge = [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))];
+    (
+        StatusCode::UNAUTHORIZED,
+        challenge,
+        Json(json!({ "detail": detail })),
+    )
+        .into_response()
 }
+
+/// Responses carrying tokens must not be cached.
+const NO_STORE: [(header::HeaderName, HeaderValue); 1] =
+    [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
 
 /// Access token in the body, refresh token in an HttpOnly cookie.
 async fn login(
@@ -80,14 +94,15 @@ async fn login(
 async fn refresh(
     State(auth): State<AuthX>,
     token: RefreshToken<CookieOnly>,
-) -> Result<Json<TokenResponse>, Response> {
+) -> Result<impl IntoResponse, Response> {
     let access_token = auth
         .create_access_token(&token.sub)
         .map_err(|e| unauthorized(&e.message()))?;
-    Ok(Json(TokenResponse {
+    let body = TokenResponse {
         access_token,
         token_type: "bearer",
-    }))
+    };
+    Ok((NO_STORE, Json(body)))
 }
 
 /// Access token from the Authorization header only; no CSRF for header tokens.
@@ -133,14 +148,9 @@ async fn read_root() -> Json<Value> {
     }))
 }
 
-/// The seed's configuration. The secret comes from `JWT_SECRET_KEY`; without
-/// one, a random secret is made for this run.
-fn auth() -> Result<AuthX, authx::Error> {
-    let secret = std::env::var("JWT_SECRET_KEY").unwrap_or_else(|_| {
-        eprintln!("JWT_SECRET_KEY is not set: using a random secret for this run");
-        authx::keys::generate_secret()
-    });
-    let config = AuthXConfig {
+/// The seed's configuration, with `secret`.
+pub(crate) fn config(secret: impl Into<Secret>) -> AuthXConfig {
+    AuthXConfig {
         secret_key: Some(secret.into()),
         token_location: vec![TokenLocation::Headers, TokenLocation::Cookies],
         refresh_cookie_name: "refresh_token_cookie".into(),
@@ -151,14 +161,18 @@ fn auth() -> Result<AuthX, authx::Error> {
         refresh_csrf_cookie_name: "csrf_refresh_token".into(),
         refresh_csrf_header_name: "X-CSRF-TOKEN".into(),
         ..AuthXConfig::default()
-    };
-    // The seed's handlers answer every auth failure with 401 {"detail": ...}.
+    }
+}
+
+/// The seed's handlers answer every auth failure with 401 {"detail": ...}.
+pub(crate) fn build(config: AuthXConfig, clock: Arc<dyn Clock>) -> Result<AuthX, authx::Error> {
     AuthX::builder(config)
+        .clock(clock)
         .error_body(|e| (StatusCode::UNAUTHORIZED, json!({ "detail": e.message() })))
         .build()
 }
 
-fn app(auth: AuthX) -> Router {
+pub(crate) fn app(auth: AuthX) -> Router {
     Router::new()
         .route("/", get(read_root))
         .route("/login", post(login))
@@ -177,6 +191,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(8000);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     println!("listening on http://localhost:{port}");
-    axum::serve(listener, app(auth()?)).await?;
+    // The secret comes from JWT_SECRET_KEY; without one, a random secret is made for this run.
+    let secret = std::env::var("JWT_SECRET_KEY").unwrap_or_else(|_| {
+        eprintln!("JWT_SECRET_KEY is not set: using a random secret for this run");
+        authx::keys::generate_secret()
+    });
+    let auth = build(config(secret), Arc::new(SystemClock))?;
+    axum::serve(listener, app(auth)).await?;
     Ok(())
 }

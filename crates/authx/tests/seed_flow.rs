@@ -5,23 +5,14 @@
 //! `WWW-Authenticate` challenge. Time moves with a `ManualClock`; requests go
 //! through `oneshot`, no sockets.
 //!
-//! The example keeps `app` and `auth` private, so `example::app` cannot be
-//! called from here: `seed_flow/app.rs` is a verbatim copy of the example's
-//! handlers with those two made `pub(crate)`, and
-//! `mirror_is_a_verbatim_copy_of_the_example` fails when they drift apart.
-//! The example's `auth()` reads `JWT_SECRET_KEY` and uses the system clock,
-//! so the tests build their `AuthX` with the same configuration
-//! (`seed_config`, checked against `auth()` by
-//! `duplicated_config_is_the_examples`).
+//! The tests use the example's own `config`, `build` and `app`, with a
+//! fixed secret and a manual clock.
 
 #![allow(clippy::unwrap_used)]
 
 #[path = "../examples/dual_token_location.rs"]
 #[allow(dead_code)]
 mod example;
-
-#[path = "seed_flow/app.rs"]
-mod app;
 
 mod axum_support;
 
@@ -56,29 +47,12 @@ const ROOT_DOCUMENT: &str = r##"{"message":"AuthX Dual Token Location Example","
 // fixture
 // ---------------------------------------------------------------------------
 
-/// The example's configuration (its `auth()`), with a fixed secret.
 fn seed_config(secret: &str) -> AuthXConfig {
-    AuthXConfig {
-        secret_key: Some(secret.into()),
-        token_location: vec![TokenLocation::Headers, TokenLocation::Cookies],
-        refresh_cookie_name: "refresh_token_cookie".into(),
-        refresh_cookie_path: "/".into(),
-        cookie_secure: false,
-        cookie_http_only: true,
-        cookie_csrf_protect: true,
-        refresh_csrf_cookie_name: "csrf_refresh_token".into(),
-        refresh_csrf_header_name: "X-CSRF-TOKEN".into(),
-        ..AuthXConfig::default()
-    }
+    example::config(secret)
 }
 
-/// The example's `AuthX` (its `auth()`), on a manual clock.
 fn seed_auth(clock: &ManualClock) -> AuthX {
-    AuthX::builder(seed_config(SECRET))
-        .clock(Arc::new(clock.clone()))
-        .error_body(|e| (StatusCode::UNAUTHORIZED, json!({ "detail": e.message() })))
-        .build()
-        .unwrap()
+    example::build(seed_config(SECRET), Arc::new(clock.clone())).unwrap()
 }
 
 struct Seed {
@@ -90,7 +64,7 @@ struct Seed {
 fn seed() -> Seed {
     let clock = ManualClock::at_secs(NOW);
     let auth = seed_auth(&clock);
-    let app = app::app(auth.clone());
+    let app = example::app(auth.clone());
     Seed { clock, auth, app }
 }
 
@@ -154,58 +128,17 @@ fn b64_json(v: &Value) -> String {
 // the example itself
 // ---------------------------------------------------------------------------
 
-#[test]
-fn mirror_is_a_verbatim_copy_of_the_example() {
-    let example = include_str!("../examples/dual_token_location.rs");
-    let mirror = include_str!("seed_flow/app.rs");
-    let start = example.find("use authx::axum::").unwrap();
-    let end = example.find("#[tokio::main]").unwrap();
-    let expected = example[start..end]
-        .trim_end()
-        .replace("\nfn auth() -> ", "\npub(crate) fn auth() -> ")
-        .replace("\nfn app(auth: AuthX)", "\npub(crate) fn app(auth: AuthX)");
-    let copy = &mirror[mirror.find("use authx::axum::").unwrap()..];
-    assert_eq!(
-        copy.trim_end(),
-        expected,
-        "tests/seed_flow/app.rs no longer mirrors examples/dual_token_location.rs: re-copy it"
-    );
-}
-
-#[test]
-fn duplicated_config_is_the_examples() {
-    // The example's own constructor (random secret unless JWT_SECRET_KEY is
-    // set; secrets are redacted from Debug).
-    let theirs = app::auth().unwrap();
-    assert_eq!(
-        format!("{:?}", theirs.config()),
-        format!("{:?}", seed_config(SECRET))
-    );
-    let ours = seed_auth(&ManualClock::at_secs(NOW));
-    for kind in [
-        ErrorKind::MissingToken,
-        ErrorKind::ExpiredToken,
-        ErrorKind::CsrfMismatch,
-        ErrorKind::DuplicateCredentials,
-        ErrorKind::InsufficientScope {
-            required: vec!["a".into()],
-            provided: vec![],
-        },
-        ErrorKind::StoreUnavailable("down".into()),
-    ] {
-        assert_eq!(
-            theirs.error_body(&kind.clone().into()),
-            ours.error_body(&kind.clone().into()),
-            "{kind:?}"
-        );
-    }
-}
-
-/// The example's real `auth()` (random secret, system clock) through the
-/// whole happy path.
+/// The example's constructor with the system clock, through the whole
+/// happy path.
 #[tokio::test]
 async fn example_auth_serves_the_seed_flow() {
-    let app = app::app(app::auth().unwrap());
+    let app = example::app(
+        example::build(
+            example::config(authx::keys::generate_secret()),
+            Arc::new(authx::clock::SystemClock),
+        )
+        .unwrap(),
+    );
     let s = login(&app).await;
     let r = get("/protected").bearer(&s.access).send(&app).await;
     assert_eq!(r.status, 200, "{}", r.text());

@@ -82,7 +82,11 @@ pub struct ImplicitRefresh<S> {
 /// Whether the route and method filters let this request be refreshed.
 fn route_allowed(auth: &AuthX, parts: &Parts) -> bool {
     let c = auth.config();
-    let path = parts.uri.path();
+    // The full path, also under `Router::nest` (which strips the prefix).
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.path(), |u| u.0.path());
     let method = &parts.method;
     c.has_location(TokenLocation::Cookies)
         && (c.implicit_refresh_route_include.is_empty()
@@ -143,6 +147,9 @@ where
                 *p.method_mut() = parts.method.clone();
                 *p.uri_mut() = parts.uri.clone();
                 *p.headers_mut() = parts.headers.clone();
+                if let Some(original) = parts.extensions.get::<axum::extract::OriginalUri>() {
+                    p.extensions_mut().insert(original.clone());
+                }
                 p.into_parts().0
             });
             let mut res = inner.call(Request::from_parts(parts, body)).await?;
@@ -165,7 +172,9 @@ where
             }
             if let Some(token) = renewal(&auth, &probe).await {
                 // A failure to set cookies leaves the old, still valid one.
-                let _ = auth.set_access_cookies(&token, res.headers_mut());
+                if auth.set_access_cookies(&token, res.headers_mut()).is_ok() {
+                    crate::cookies::no_store(res.headers_mut());
+                }
             }
             Ok(res)
         })
