@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authx::clock::ManualClock;
-use authx::{AuthX, AuthXConfig, ErrorKind, TokenLocation, TokenOptions};
+use authx::{AuthX, AuthXConfig, TokenOptions};
 use axum::Router;
 use axum::http::StatusCode;
 use axum_support::{Resp, claims, get, post, tamper_signature};
