@@ -1,7 +1,9 @@
 //! The Redis store (feature `redis`): shared by many instances.
 //!
 //! Every check-then-act runs in one Lua script, so it is atomic on the
-//! server (S8). Every key expires with the tokens it concerns (`PEXPIREAT`
+//! server (S8). A later revocation never shortens an earlier one: expiry
+//! only moves later. Expiry follows Redis's clock (real time), whatever
+//! "now" the caller passes. Every key expires with the tokens it concerns (`PEXPIREAT`
 //! at the token's or family's expiry), so nothing grows without bound.
 //!
 //! **Deployment:** run Redis with `maxmemory-policy noeviction`. An
@@ -38,19 +40,19 @@ return {'reused'}
 ";
 
 const CUTOFF: &str = r"
+local old_ttl = redis.call('PEXPIRETIME', KEYS[1])
 local cur = redis.call('GET', KEYS[1])
 local at = tonumber(ARGV[1])
 if cur and tonumber(cur) > at then at = tonumber(cur) end
-redis.call('SET', KEYS[1], at)
-local ttl = redis.call('PEXPIRETIME', KEYS[1])
-if ttl < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+redis.call('SET', KEYS[1], at, 'KEEPTTL')
+if old_ttl ~= -1 and old_ttl < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
 return at
 ";
 
 const REVOKE_JTI: &str = r"
-redis.call('SET', KEYS[1], '1')
-local ttl = redis.call('PEXPIRETIME', KEYS[1])
-if ttl < tonumber(ARGV[1]) then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
+local old_ttl = redis.call('PEXPIRETIME', KEYS[1])
+redis.call('SET', KEYS[1], '1', 'KEEPTTL')
+if old_ttl ~= -1 and old_ttl < tonumber(ARGV[1]) then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
 return 1
 ";
 
