@@ -555,6 +555,7 @@ pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
         .route("/docs/docs.js", get(docs_js))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))

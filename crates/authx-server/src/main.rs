@@ -6,6 +6,7 @@ mod openapi;
 mod ratelimit;
 mod settings;
 mod users;
+mod web;
 
 use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;

@@ -285,7 +285,10 @@ export class AuthClient extends EventTarget {
     return this.#token !== null;
   }
 
-  /** Claims of the current access token, or null when logged out. */
+  /**
+   * Claims of the current access token, or null when logged out.
+   * @returns {AccessClaims | null}
+   */
   get claims() {
     return this.#claims ? { ...this.#claims } : null;
   }

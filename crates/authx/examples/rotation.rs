@@ -24,7 +24,7 @@ use std::sync::Arc;
 use authx::axum::{AccessToken, RefreshToken};
 use authx::sessions::{ClientInfo, Sessions};
 use authx::store::{MemoryStore, SESSION_CLAIM};
-use authx::{AuthX, AuthXConfig, Error, TokenOptions, TokenPair};
+use authx::{AuthX, AuthXConfig, Error, TokenOptions};
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -51,11 +51,8 @@ struct Login {
     password: String,
 }
 
-fn tokens(pair: TokenPair, session_id: &str) -> Response {
-    let body = json!({ "access_token": pair.access_token, "refresh_token": pair.refresh_token,
-                       "token_type": pair.token_type, "session_id": session_id });
-    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
-}
+/// Responses carrying tokens must not be cached.
+const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
 
 async fn login(State(s): State<AppState>, headers: HeaderMap, Json(req): Json<Login>) -> Response {
     if (req.username.as_str(), req.password.as_str()) != ("user1", "password1") {
@@ -71,17 +68,15 @@ async fn login(State(s): State<AppState>, headers: HeaderMap, Json(req): Json<Lo
     };
     let fresh = TokenOptions::new().fresh(true);
     match s.sessions.login(&req.username, client, &fresh).await {
-        Ok(t) => tokens(t.pair, &t.session_id),
+        Ok(t) => (NO_STORE, Json(t.pair)).into_response(),
         Err(e) => e.into_response(), // 503 when the store is down
     }
 }
 
 /// Rotates; a replayed retired token revokes the session.
-async fn refresh(State(s): State<AppState>, token: RefreshToken) -> Response {
-    match s.sessions.refresh(&token.payload).await {
-        Ok(t) => tokens(t.pair, &t.session_id),
-        Err(e) => e.into_response(),
-    }
+async fn refresh(State(s): State<AppState>, token: RefreshToken) -> Result<Response, Error> {
+    let next = s.sessions.refresh(&token.payload).await?;
+    Ok((NO_STORE, Json(next.pair)).into_response())
 }
 
 /// Ends this session: the access token's `sid` names it.

@@ -164,6 +164,14 @@ impl Spawn {
         };
         match rx.recv_timeout(START_TIMEOUT) {
             Ok(port) => {
+                // The log line "listening" precedes the stdout line: wait
+                // for it so startup logs are complete in `stderr()`.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !stderr.lock().expect("lock").contains("listening")
+                    && Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
                 let base = format!("http://127.0.0.1:{port}");
                 Ok(Server {
                     child,
