@@ -272,8 +272,13 @@ async function loadSessions() {
       const button = document.createElement('button');
       button.type = 'button';
       button.className = 'quiet';
-      button.textContent = s.current ? 'End (log out)' : 'End';
-      button.setAttribute('aria-label', `End session ${name}, signed in ${dateFormat.format(s.created_ms)}${s.current ? ' (this tab)' : ''}`);
+      button.textContent = 'End';
+      button.setAttribute(
+        'aria-label',
+        s.current
+          ? `End this tab's session (logs out), ${name}`
+          : `End session ${name}, signed in ${dateFormat.format(s.created_ms)}`,
+      );
       button.addEventListener('click', () => busy(button, () => endSession(s)));
       action.append(button);
       tr.append(device, ...cells, action);

@@ -234,6 +234,10 @@ export class AuthClient extends EventTarget {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #timer;
   #refreshWhenVisible = false;
+  /** The CSRF value of a refresh the server refused: the cookies that
+   * came with it are dead, asking again with them would only fail again. */
+  /** @type {string | null} */
+  #deadCsrf = null;
   /** @type {BroadcastChannel | null} */
   #channel = null;
   #tabId = Math.random().toString(36).slice(2);
@@ -350,7 +354,8 @@ export class AuthClient extends EventTarget {
    */
   async restore() {
     if (this.#token) return true;
-    if (!this.#getCsrf()) return false;
+    const csrf = this.#getCsrf();
+    if (!csrf || csrf === this.#deadCsrf) return false;
     try {
       await this.refresh();
       return true;
@@ -388,13 +393,12 @@ export class AuthClient extends EventTarget {
    */
   async fetch(input, init) {
     const template = this.#request(input, init);
-    if (!this.#token || this.#isStale()) {
-      if (!this.#token && !this.#getCsrf()) {
-        this.#loggedOut('no-session');
-        throw new LoggedOutError('no-session');
-      }
-      await this.#refreshOrThrow();
+    if (!this.#token) {
+      const csrf = this.#getCsrf();
+      if (!csrf) throw new LoggedOutError('no-session');
+      if (csrf === this.#deadCsrf) throw new LoggedOutError('session-ended');
     }
+    if (!this.#token || this.#isStale()) await this.#refreshOrThrow();
     const used = /** @type {string} */ (this.#token);
     const res = await this.#fetch(this.#authorized(template, used));
     if (res.status !== 401) return res;
@@ -542,12 +546,16 @@ export class AuthClient extends EventTarget {
       // refreshes with the new cookie) or logged out (then don't ask).
       const csrf = this.#getCsrf();
       if (!csrf) return { loggedOut: /** @type {LogoutReason} */ ('no-session') };
+      if (csrf === this.#deadCsrf) {
+        return { loggedOut: /** @type {LogoutReason} */ ('session-ended'), detail: 'Session ended' };
+      }
       const res = await this.#auth(this.#paths.refresh, {
         headers: { [this.#csrfHeaderName]: csrf },
       });
       const data = await readBody(res);
       if (res.ok) return { data };
       if (res.status === 401 || res.status === 403) {
+        this.#deadCsrf = csrf;
         return {
           loggedOut: /** @type {LogoutReason} */ ('session-ended'),
           detail: detailOf(data, 'Session ended'),

@@ -512,6 +512,20 @@ async fn refresh_failure_paths() {
             "",
         ),
         (
+            "two refresh cookies",
+            s.client
+                .post(&url)
+                .header(
+                    "cookie",
+                    format!(
+                        "refresh_token_cookie={}; refresh_token_cookie={}",
+                        t.refresh, t.refresh
+                    ),
+                )
+                .header("x-csrf-token", &t.csrf),
+            "",
+        ),
+        (
             "JSON body token",
             s.client
                 .post(&url)
@@ -682,7 +696,16 @@ async fn sessions_list_end_and_logout_all() {
         )
         .await;
     let a = Tokens::from_resp(&a);
-    let b = s.login("user1", "password1").await;
+    let long_agent = "x".repeat(1000);
+    let b = s
+        .send(
+            s.client
+                .post(s.url("/login"))
+                .header("user-agent", &long_agent)
+                .json(&json!({"username": "user1", "password": "password1"})),
+        )
+        .await;
+    let b = Tokens::from_resp(&b);
     let other = s.login("user2", "password2").await;
 
     let list = s.sessions(&a.access).await;
@@ -701,7 +724,13 @@ async fn sessions_list_end_and_logout_all() {
     assert_eq!(entry_a["ip"], "127.0.0.1");
     assert!(entry_a["created_ms"].as_i64().is_some_and(|t| t > 0));
     assert!(entry_a["expires_ms"].as_i64() > entry_a["created_ms"].as_i64());
-    assert!(list.iter().any(|e| e["id"] == sid_b.as_str()));
+    let entry_b = list.iter().find(|e| e["id"] == sid_b.as_str()).expect("b");
+    let agent = entry_b["user_agent"].as_str().expect("user agent");
+    assert!(
+        agent.len() <= 256,
+        "user agent kept bounded: {}",
+        agent.len()
+    );
     // From b's point of view, b is current.
     let list = s.sessions(&b.access).await;
     let current: Vec<&Value> = list.iter().filter(|e| e["current"] == true).collect();
@@ -924,6 +953,46 @@ async fn unknown_routes_and_methods_are_4xx() {
         let res = s.send(s.client.request(method.clone(), s.url(path))).await;
         assert_eq!(res.status.as_u16(), 405, "{method} {path}: {}", res.text());
     }
+}
+
+/// FastAPI answers a wrong method with 405 and its usual error shape
+/// `{"detail": "Method Not Allowed"}`, like the 404 here does.
+#[tokio::test]
+async fn a_wrong_method_gets_the_seed_error_shape() {
+    let (_dir, s) = start();
+    let res = s.get("/login").await;
+    assert_eq!(res.status.as_u16(), 405);
+    assert_eq!(res.header("allow"), Some("POST"));
+    assert_eq!(
+        res.text(),
+        r#"{"detail":"Method Not Allowed"}"#,
+        "405 body like FastAPI's (and like this server's 404)"
+    );
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused() {
+    let (_dir, s) = start_with(&["--access-ttl", "1", "--refresh-ttl", "3"]);
+    let t = s.login("user1", "password1").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        s.protected(&t.access).await.detail(401),
+        "Token has expired"
+    );
+    // The refresh token still lives: a new access token.
+    let t1 = s.refresh(&t).await;
+    s.protected(&t1.access).await.expect(200);
+    // The session's absolute expiry is not extended by rotation.
+    let exp = claims(&t1.refresh)["exp"].as_f64().expect("exp");
+    assert!(exp <= claims(&t.refresh)["exp"].as_f64().expect("exp"));
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let res = s.refresh_with(&t1).await;
+    res.detail(401);
+    assert!(
+        res.cookies()
+            .iter()
+            .all(|c| c.clears() || c.name != "refresh_token_cookie")
+    );
 }
 
 #[tokio::test]

@@ -324,6 +324,27 @@ async fn user_cli_add_passwd_remove_list() {
     assert!(!s.stderr().contains("second-password"));
 }
 
+/// A removed user must not keep getting tokens: `user remove` has to end
+/// their sessions (or refresh has to check that the user still exists).
+#[tokio::test]
+async fn a_removed_user_can_no_longer_refresh() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("authx.db");
+    let s = Spawn::new(dir.path()).start();
+    add_user(&db, "mallory", "m@x", "mallory-password");
+    let t = s.login("mallory", "mallory-password").await;
+    let out = cli(&db, &["user", "remove", "mallory"], None, &[]);
+    assert!(out.status.success(), "{}", out.stderr);
+    s.login_raw("mallory", "mallory-password").await.detail(401);
+    let res = s.refresh_with(&t).await;
+    assert_eq!(
+        res.status.as_u16(),
+        401,
+        "a removed user's refresh token still yields new tokens: {}",
+        res.text()
+    );
+}
+
 #[test]
 fn passwords_are_never_taken_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -114,8 +114,8 @@ impl AuthX {
     /// # })?;
     /// let mut headers = http::HeaderMap::new();
     /// auth.set_refresh_cookies(&auth.create_refresh_token("u")?, &mut headers)?;
-    /// let first = headers.get_all("set-cookie").iter().next().unwrap().to_str().unwrap();
-    /// assert!(first.starts_with("refresh_token_cookie=") && first.contains("HttpOnly"));
+    /// let last = headers.get_all("set-cookie").iter().last().unwrap().to_str().unwrap();
+    /// assert!(last.starts_with("refresh_token_cookie=") && last.contains("HttpOnly"));
     /// # Ok::<(), authx::Error>(())
     /// ```
     pub fn set_refresh_cookies(&self, token: &str, headers: &mut HeaderMap) -> Result<()> {
@@ -163,12 +163,15 @@ impl AuthX {
             (None, true) => None,
         };
         let names = self.cookie_names(kind);
+        // The CSRF cookie goes first and the token cookie last: clients that
+        // keep only the last `Set-Cookie` (wrk's Lua API does) still get
+        // the token, and its CSRF value is inside it.
         let mut jar = Vec::with_capacity(2);
-        jar.push(self.cookie(names.token, token, names.token_path, c.cookie_http_only));
         let csrf = payload.csrf.as_deref().filter(|v| !v.is_empty());
         if let (true, Some(csrf)) = (c.csrf_in_cookies, csrf) {
             jar.push(self.cookie(names.csrf, csrf, names.csrf_path, false));
         }
+        jar.push(self.cookie(names.token, token, names.token_path, c.cookie_http_only));
         for b in jar {
             let b = match max_age {
                 Some(s) => b.max_age(cookie::time::Duration::seconds(s)),

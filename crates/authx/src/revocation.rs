@@ -52,7 +52,7 @@ where
 ///
 /// ```
 /// use authx::revocation::AsyncRevocation;
-/// let check = AsyncRevocation::new(|jti: String| async move { Ok(jti == "revoked") });
+/// let check = AsyncRevocation::new(|jti: String| async move { Ok::<_, authx::Error>(jti == "revoked") });
 /// # let _ = check;
 /// ```
 pub struct AsyncRevocation<F>(F);
@@ -61,7 +61,7 @@ impl<F> AsyncRevocation<F> {
     /// Wraps `f`, called with the token's `jti`.
     ///
     /// ```
-    /// let _ = authx::revocation::AsyncRevocation::new(|_jti: String| async { Ok(false) });
+    /// let _ = authx::revocation::AsyncRevocation::new(|_jti: String| async { Ok::<_, authx::Error>(false) });
     /// ```
     pub fn new(f: F) -> Self {
         Self(f)

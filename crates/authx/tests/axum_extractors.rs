@@ -1059,10 +1059,10 @@ async fn auth_cookies_set_and_unset_from_a_handler() {
     assert_eq!(
         names,
         [
-            "access_token_cookie",
             "csrf_access_token",
-            "refresh_token_cookie",
-            "csrf_refresh_token"
+            "access_token_cookie",
+            "csrf_refresh_token",
+            "refresh_token_cookie"
         ]
     );
     let access = r.set_cookie("access_token_cookie").unwrap();

@@ -159,21 +159,21 @@ fn refresh_set_cookies(auth: &AuthX) -> Vec<SetCookie> {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn set_access_cookies_emits_the_token_cookie_then_the_csrf_cookie() {
+fn set_access_cookies_emits_the_csrf_cookie_then_the_token_cookie() {
     let names: Vec<_> = access_set_cookies(&build(config()))
         .into_iter()
         .map(|c| c.name)
         .collect();
-    assert_eq!(names, ["access_token_cookie", "csrf_access_token"]);
+    assert_eq!(names, ["csrf_access_token", "access_token_cookie"]);
 }
 
 #[test]
-fn set_refresh_cookies_emits_the_token_cookie_then_the_csrf_cookie() {
+fn set_refresh_cookies_emits_the_csrf_cookie_then_the_token_cookie() {
     let names: Vec<_> = refresh_set_cookies(&build(config()))
         .into_iter()
         .map(|c| c.name)
         .collect();
-    assert_eq!(names, ["refresh_token_cookie", "csrf_refresh_token"]);
+    assert_eq!(names, ["csrf_refresh_token", "refresh_token_cookie"]);
 }
 
 #[test]

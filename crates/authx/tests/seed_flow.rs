@@ -190,7 +190,7 @@ async fn login_returns_access_token_and_sets_refresh_cookies() {
         // Only the refresh cookie and its CSRF cookie; the access token
         // stays out of cookies.
         let names: Vec<String> = r.set_cookies().iter().map(|c| c.name().into()).collect();
-        assert_eq!(names, ["refresh_token_cookie", "csrf_refresh_token"]);
+        assert_eq!(names, ["csrf_refresh_token", "refresh_token_cookie"]);
 
         let refresh = r.set_cookie("refresh_token_cookie").unwrap();
         let rc = claims(refresh.value());

@@ -40,7 +40,7 @@ struct Policy {
 /// let admin: Router<AuthX> = Router::new()
 ///     .route("/admin/users", get(|t: AccessToken| async move { t.sub.clone() }))
 ///     .layer(RequireAccessLayer::new(auth.clone()).scopes(["admin:*"]).locations(&[TokenLocation::Headers]));
-/// let app = admin.with_state(auth);
+/// let app: Router = admin.with_state(auth);
 /// # Ok::<(), authx::Error>(())
 /// ```
 #[derive(Debug, Clone)]
