@@ -46,6 +46,7 @@ impl FromRef<AppState> for AuthX {
 #[derive(Debug, Clone)]
 pub(crate) struct HttpLimits {
     pub(crate) max_body_bytes: usize,
+    pub(crate) max_header_bytes: usize,
     pub(crate) cors_origins: Vec<HeaderValue>,
 }
 
@@ -120,6 +121,9 @@ struct TokenResponse {
 
 /// FastAPI's 422 shape for a body that does not validate.
 fn unprocessable(rejection: &JsonRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+    }
     let (kind, msg) = match rejection {
         JsonRejection::MissingJsonContentType(_) => (
             "model_attributes_type",
@@ -143,12 +147,22 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .cloned();
-    let body =
-        <Json<LoginRequest> as axum::extract::FromRequest<AppState>>::from_request(request, &state)
-            .await;
-    let Json(data) = match body {
+    // An object, as FastAPI's model requires: serde would also accept a
+    // JSON array for a struct.
+    let body = <Json<serde_json::Map<String, Value>> as axum::extract::FromRequest<AppState>>::from_request(
+        request, &state,
+    )
+    .await;
+    let Json(object) = match body {
         Ok(b) => b,
         Err(rejection) => return unprocessable(&rejection),
+    };
+    let Ok(data) = serde_json::from_value::<LoginRequest>(Value::Object(object)) else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "detail": [{ "type": "missing", "loc": ["body"], "msg": "username and password are required strings" }] })),
+        )
+            .into_response();
     };
     let ip = client_ip(&state, &headers, connect.as_ref());
     if let Err(wait) = state.limiter.check(&ip, &data.username) {
@@ -227,6 +241,17 @@ async fn refresh(
         Ok(t) => t,
         Err(r) => return reject(&state, r.into_error()),
     };
+    // A user removed since login gets no new tokens; their session ends.
+    let users = state.users.clone();
+    let sub = token.payload.sub.clone();
+    match tokio::task::spawn_blocking(move || users.get(&sub)).await {
+        Ok(Ok(Some(_))) => {}
+        Ok(Ok(None)) => {
+            let _ = state.sessions.logout(Some(&token.payload), None).await;
+            return reject(&state, ErrorKind::UnknownSubject.into());
+        }
+        _ => return detail(StatusCode::SERVICE_UNAVAILABLE, "User database unavailable"),
+    }
     let issued = match state.sessions.refresh(&token.payload).await {
         Ok(t) => t,
         Err(e) => return reject(&state, e),
@@ -537,6 +562,27 @@ async fn not_found() -> Response {
     detail(StatusCode::NOT_FOUND, "Not Found")
 }
 
+async fn method_not_allowed() -> Response {
+    detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+}
+
+/// Refuses requests whose headers add up to more than the limit (H8),
+/// before any handler runs.
+async fn header_limit(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    if size > limit {
+        return detail(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "Request header fields too large",
+        );
+    }
+    next.run(request).await
+}
+
 pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
     let mut app = Router::new()
         .route("/", get(read_root))
@@ -557,8 +603,13 @@ pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
         .route("/docs/docs.js", get(docs_js))
         .merge(crate::web::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            limits.max_header_bytes,
+            header_limit,
+        ))
         .with_state(state);
     if !limits.cors_origins.is_empty() {
         app = app.layer(

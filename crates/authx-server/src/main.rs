@@ -175,16 +175,7 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
             "created the demo users user1/password1 and user2/password2 (disable with AUTHX_DEMO_USERS=false)"
         );
     }
-    let store: Arc<dyn TokenStore> = match &args.redis_url {
-        Some(url) => {
-            tracing::info!("token store: Redis (shared by every instance)");
-            Arc::new(RedisStore::connect(url, &args.redis_prefix)?)
-        }
-        None => {
-            tracing::info!(database = %args.database.display(), "token store: SQLite");
-            Arc::new(SqliteStore::open(&args.database)?)
-        }
-    };
+    let store = token_store(args)?;
     let builder = AuthX::builder(config).error_body(app::error_body);
     let sessions = Sessions::install_with(builder, store, args.revoke_access_tokens)?
         .with_grace(Duration::from_millis(args.refresh_grace_ms));
@@ -209,8 +200,23 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
         state,
         limits: HttpLimits {
             max_body_bytes: args.max_body_bytes,
+            max_header_bytes: args.max_header_bytes,
             cors_origins,
         },
+    })
+}
+
+/// The token store: Redis when `REDIS_URL` is set, else the SQLite file.
+fn token_store(args: &ServeArgs) -> Result<Arc<dyn TokenStore>, BoxError> {
+    Ok(match &args.redis_url {
+        Some(url) => {
+            tracing::info!("token store: Redis (shared by every instance)");
+            Arc::new(RedisStore::connect(url, &args.redis_prefix)?)
+        }
+        None => {
+            tracing::info!(database = %args.database.display(), "token store: SQLite");
+            Arc::new(SqliteStore::open(&args.database)?)
+        }
     })
 }
 
@@ -302,7 +308,21 @@ fn user_command(args: &ServeArgs, action: UserAction) -> Result<(), BoxError> {
             if !users.remove(&username)? {
                 return Err(format!("no user {username:?}").into());
             }
-            println!("removed {username}");
+            // End every session and token of the removed user.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let now = users::now_ms();
+            let longest =
+                i64::try_from(args.refresh_ttl.max(args.access_ttl)).unwrap_or(i64::MAX / 2_000);
+            let until = now.saturating_add(longest.saturating_mul(1000));
+            runtime.block_on(async {
+                let store = token_store(args)?;
+                store.revoke_subject_before(&username, now, until).await?;
+                store.revoke_families(&username, now).await?;
+                Ok::<_, BoxError>(())
+            })?;
+            println!("removed {username} and ended their sessions");
         }
         UserAction::Passwd { username } => {
             if users.get(&username)?.is_none() {
@@ -375,6 +395,10 @@ fn decode(args: &ServeArgs, token: &str) -> Result<(), BoxError> {
         .and_then(|a| a.parse::<Algorithm>().ok())
     {
         config.algorithm = alg;
+    }
+    // The given key is the one this token names.
+    if let Some(kid) = header.get("kid").and_then(|k| k.as_str()) {
+        config.kid = Some(kid.to_owned());
     }
     if let Some(path) = &args.secret_file {
         config.secret_key = Some(std::fs::read_to_string(path)?.trim().to_owned().into());

@@ -167,6 +167,9 @@ pub(crate) struct ServeArgs {
     /// Largest request body, bytes.
     #[arg(long, env = "AUTHX_MAX_BODY_BYTES", default_value_t = 16 * 1024, global = true)]
     pub(crate) max_body_bytes: usize,
+    /// Largest total size of the request headers, bytes (431 above it).
+    #[arg(long, env = "AUTHX_MAX_HEADER_BYTES", default_value_t = 16 * 1024, global = true)]
+    pub(crate) max_header_bytes: usize,
     /// Origins allowed to call the API from a browser with credentials
     /// (comma-separated, exact).
     #[arg(long, env = "AUTHX_CORS_ORIGINS", value_delimiter = ',', global = true)]

@@ -46,27 +46,29 @@ const USERS: [(&str, &str, Role, &str); 2] = [
     ("bob", "password2", Role::Member, "acme"),
 ];
 
-async fn login(State(auth): State<AuthX>, Json(req): Json<Login>) -> Result<Response, Response> {
+async fn login(State(auth): State<AuthX>, Json(req): Json<Login>) -> Response {
     let Some(&(_, _, role, tenant)) = USERS
         .iter()
         .find(|(u, p, ..)| *u == req.username && *p == req.password)
     else {
         let body = json!({ "message": "Invalid username or password" });
-        return Err((StatusCode::UNAUTHORIZED, Json(body)).into_response());
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     };
     let claims = Claims {
         role,
         tenant: tenant.into(),
     };
     // `data` refuses a struct that would set a registered claim (sub, exp, ...).
-    let options = TokenOptions::new()
+    let token = TokenOptions::new()
         .data(&claims)
-        .map_err(IntoResponse::into_response)?;
-    let access_token = auth
-        .create_access_token_with(&req.username, &options)
-        .map_err(IntoResponse::into_response)?;
-    let body = json!({ "access_token": access_token, "token_type": "bearer" });
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+        .and_then(|options| auth.create_access_token_with(&req.username, &options));
+    match token {
+        Ok(token) => {
+            let body = json!({ "access_token": token, "token_type": "bearer" });
+            ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `Configured`: every configured location (here the header only).

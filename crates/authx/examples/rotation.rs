@@ -4,7 +4,7 @@
 //! whole session (`TokenReuseError`). Logout ends the session server-side, so
 //! its access tokens stop working at once. (`SqliteStore`, feature `sqlite`,
 //! keeps sessions across restarts; `RedisStore`, feature `redis`, shares
-//! them between instances.)
+//! them between instances.) Both tokens travel in the `Authorization` header.
 //!
 //! ```sh
 //! cargo run -p authx --example rotation

@@ -45,20 +45,22 @@ const USERS: [(&str, &str, &[&str]); 3] = [
     ("carol", "password3", &["auditor"]),
 ];
 
-async fn login(State(auth): State<AuthX>, Json(req): Json<Login>) -> Result<Response, Response> {
+async fn login(State(auth): State<AuthX>, Json(req): Json<Login>) -> Response {
     let Some((_, _, scopes)) = USERS
         .iter()
         .find(|(u, p, _)| *u == req.username && *p == req.password)
     else {
         let body = json!({ "message": "Invalid username or password" });
-        return Err((StatusCode::UNAUTHORIZED, Json(body)).into_response());
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     };
     let options = TokenOptions::new().scopes(scopes.iter().copied());
-    let access_token = auth
-        .create_access_token_with(&req.username, &options)
-        .map_err(IntoResponse::into_response)?;
-    let body = json!({ "access_token": access_token, "token_type": "bearer" });
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+    match auth.create_access_token_with(&req.username, &options) {
+        Ok(token) => {
+            let body = json!({ "access_token": token, "token_type": "bearer" });
+            ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// The layer has verified the token; the extractor reuses its result.
