@@ -63,7 +63,7 @@ fn init_tracing(format: &str) {
 /// The secret or keys, from flags, files or `JWT_*`; in development
 /// without any, a secret kept beside the database (mode 0600) so restarts
 /// don't log everyone out.
-fn key_material(args: &ServeArgs, config: &mut AuthXConfig, users: &Users) -> Result<(), BoxError> {
+fn key_material(args: &ServeArgs, config: &mut AuthXConfig) -> Result<(), BoxError> {
     if let Some(path) = &args.secret_file {
         config.secret_key = Some(std::fs::read_to_string(path)?.trim().to_owned().into());
     }
@@ -99,7 +99,6 @@ fn key_material(args: &ServeArgs, config: &mut AuthXConfig, users: &Users) -> Re
             s
         }
     };
-    let _ = users;
     config.secret_key = Some(secret.into());
     Ok(())
 }
@@ -166,7 +165,7 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
         args.argon2_iterations,
     )?;
     let mut config = auth_config(args)?;
-    key_material(args, &mut config, &users)?;
+    key_material(args, &mut config)?;
     if args.demo_users && users.count()? == 0 && users.meta("demo_users_created")?.is_none() {
         users.add("user1", Some("user1@example.com"), "password1")?;
         users.add("user2", Some("user2@example.com"), "password2")?;
