@@ -261,13 +261,19 @@ async function loadSessions() {
         device.append(' ', badge);
       }
       if (s.user_agent) device.title = s.user_agent;
-      const cells = [s.ip ?? '—', dateFormat.format(s.created_ms), dateFormat.format(s.last_used_ms), dateFormat.format(s.expires_ms)].map(
-        (text) => {
-          const td = document.createElement('td');
-          td.textContent = text;
-          return td;
-        },
-      );
+      /** @type {[string, string][]} */
+      const columns = [
+        ['Address', s.ip ?? '—'],
+        ['Signed in', dateFormat.format(s.created_ms)],
+        ['Last used', dateFormat.format(s.last_used_ms)],
+        ['Expires', dateFormat.format(s.expires_ms)],
+      ];
+      const cells = columns.map(([label, text]) => {
+        const td = document.createElement('td');
+        td.dataset.label = label; // shown as a prefix on narrow screens
+        td.textContent = text;
+        return td;
+      });
       const action = document.createElement('td');
       const button = document.createElement('button');
       button.type = 'button';

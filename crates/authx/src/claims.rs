@@ -206,6 +206,25 @@ impl TokenPayload {
         .into())
     }
 
+    /// The session (refresh family) the token belongs to: its `sid` claim.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig};
+    /// # let auth = AuthX::new(AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let p = auth.decode_token(&auth.create_access_token("u")?)?;
+    /// assert_eq!(p.session_id(), None);
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    #[must_use]
+    pub fn session_id(&self) -> Option<&str> {
+        self.extra
+            .get(crate::store::SESSION_CLAIM)
+            .and_then(Value::as_str)
+    }
+
     /// When the token was issued, in milliseconds: `iat_ms`, or `iat` when
     /// the issuer did not send it.
     ///

@@ -366,3 +366,12 @@ impl Sessions {
         }
     }
 }
+
+#[cfg(feature = "axum")]
+impl axum::extract::FromRef<Sessions> for AuthX {
+    /// Lets a router use [`Sessions`] as its state: the extractors find
+    /// the store-checking [`AuthX`] in it.
+    fn from_ref(sessions: &Sessions) -> AuthX {
+        sessions.auth.clone()
+    }
+}

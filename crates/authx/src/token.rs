@@ -297,8 +297,8 @@ impl TokenOptions {
     /// let _ = authx::TokenOptions::new().audience(["api"]);
     /// ```
     #[must_use]
-    pub fn audience<I: IntoIterator<Item = S>, S: Into<String>>(mut self, aud: I) -> Self {
-        self.audience = Some(aud.into_iter().map(Into::into).collect());
+    pub fn audience<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, aud: I) -> Self {
+        self.audience = Some(aud.into_iter().map(|s| s.as_ref().to_owned()).collect());
         self
     }
 
@@ -308,8 +308,8 @@ impl TokenOptions {
     /// let _ = authx::TokenOptions::new().scopes(["users:read"]);
     /// ```
     #[must_use]
-    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+    pub fn scopes<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, scopes: I) -> Self {
+        self.scopes = Some(scopes.into_iter().map(|s| s.as_ref().to_owned()).collect());
         self
     }
 

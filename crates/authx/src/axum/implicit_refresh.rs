@@ -28,7 +28,8 @@ use tower_service::Service;
 
 use crate::{AuthX, FindOptions, TokenLocation, TokenOptions, TokenType, VerifyOptions};
 
-/// See the [module docs](self).
+/// Refreshes access-token cookies that are close to expiry; see the
+/// [implicit refresh guide](crate::guide::implicit_refresh).
 ///
 /// ```
 /// use authx::{AuthX, AuthXConfig, TokenLocation, axum::ImplicitRefreshLayer};

@@ -105,8 +105,8 @@ impl RequireAccessLayer {
     /// let layer = authx::axum::RequireAccessLayer::new(auth).scopes(["read", "write"]);
     /// # Ok::<(), authx::Error>(())
     /// ```
-    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(self, scopes: I) -> Self {
-        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+    pub fn scopes<I: IntoIterator<Item = S>, S: AsRef<str>>(self, scopes: I) -> Self {
+        let scopes: Vec<String> = scopes.into_iter().map(|s| s.as_ref().to_owned()).collect();
         self.policy(move |p| p.scopes = scopes)
     }
 

@@ -74,9 +74,12 @@ pub struct Family {
     pub id: String,
     /// The subject.
     pub sub: String,
-    /// The `jti` of the refresh token that may be rotated now.
+    /// The `jti` of the refresh token that may be rotated now. Never
+    /// serialized: session lists must not hand out token ids.
+    #[serde(skip_serializing)]
     pub current_jti: String,
-    /// The `jti` it replaced, when there was a rotation.
+    /// The `jti` it replaced, when there was a rotation (not serialized).
+    #[serde(skip_serializing, default)]
     pub previous_jti: Option<String>,
     /// When the last rotation happened (ms since the epoch).
     pub rotated_at_ms: Option<i64>,

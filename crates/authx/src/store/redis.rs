@@ -64,8 +64,8 @@ end
 return 0
 ";
 
-/// A [`TokenStore`] in Redis. See the [module docs](self) for the
-/// `noeviction` requirement.
+/// A [`TokenStore`] in Redis. Run Redis with `maxmemory-policy noeviction`:
+/// an evicting policy could drop a revocation before its token expires.
 ///
 /// ```no_run
 /// use authx::store::{RedisStore, TokenStore};
