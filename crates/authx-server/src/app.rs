@@ -241,17 +241,6 @@ async fn refresh(
         Ok(t) => t,
         Err(r) => return reject(&state, r.into_error()),
     };
-    // A user removed since login gets no new tokens; their session ends.
-    let users = state.users.clone();
-    let sub = token.payload.sub.clone();
-    match tokio::task::spawn_blocking(move || users.get(&sub)).await {
-        Ok(Ok(Some(_))) => {}
-        Ok(Ok(None)) => {
-            let _ = state.sessions.logout(Some(&token.payload), None).await;
-            return reject(&state, ErrorKind::UnknownSubject.into());
-        }
-        _ => return detail(StatusCode::SERVICE_UNAVAILABLE, "User database unavailable"),
-    }
     let issued = match state.sessions.refresh(&token.payload).await {
         Ok(t) => t,
         Err(e) => return reject(&state, e),

@@ -36,6 +36,13 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait RevocationCheck: Send + Sync + 'static {
     /// `Ok(true)` when the token must be refused.
     fn is_revoked<'a>(&'a self, payload: &'a TokenPayload) -> BoxFuture<'a, Result<bool>>;
+
+    /// Whether tokens of this type are checked at all; `false` skips the
+    /// call (and its allocation) on the hot path. Defaults to `true`.
+    fn checks(&self, token_type: crate::TokenType) -> bool {
+        let _ = token_type;
+        true
+    }
 }
 
 impl<F> RevocationCheck for F

@@ -625,6 +625,7 @@ impl AuthX {
     /// ```
     pub async fn check_revoked(&self, payload: &TokenPayload) -> Result<()> {
         if let Some(check) = &self.inner.revocation
+            && check.checks(payload.token_type)
             && check.is_revoked(payload).await?
         {
             return Err(ErrorKind::RevokedToken.into());

@@ -343,6 +343,10 @@ impl RevocationCheck for StoreRevocation {
     fn is_revoked<'a>(&'a self, payload: &'a TokenPayload) -> BoxFuture<'a, Result<bool>> {
         Box::pin(self.revoked(payload))
     }
+
+    fn checks(&self, token_type: TokenType) -> bool {
+        token_type == TokenType::Refresh || self.check_access
+    }
 }
 
 #[cfg(test)]

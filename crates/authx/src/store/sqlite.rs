@@ -63,7 +63,10 @@ const PURGE_EVERY: u64 = 512;
 #[derive(Clone)]
 pub struct SqliteStore {
     path: Arc<PathBuf>,
+    /// Writes go through one connection, reads through another: WAL lets
+    /// them run at once, so revocation checks do not queue behind rotations.
     conn: Arc<Mutex<Option<Connection>>>,
+    reader: Arc<Mutex<Option<Connection>>>,
     writes: Arc<std::sync::atomic::AtomicU64>,
     /// The latest "now" a caller passed in: housekeeping follows the
     /// caller's clock, never the wall clock.
@@ -84,6 +87,7 @@ fn unavailable(e: impl std::fmt::Display) -> Error {
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let mut conn = Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(32);
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -111,9 +115,11 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let conn = connect(&path).map_err(unavailable)?;
+        let reader = connect(&path).map_err(unavailable)?;
         Ok(Self {
             path: Arc::new(path),
             conn: Arc::new(Mutex::new(Some(conn))),
+            reader: Arc::new(Mutex::new(Some(reader))),
             writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             last_now: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
         })
@@ -139,13 +145,14 @@ impl SqliteStore {
             .fetch_max(now_ms, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Runs `f` on this handle's connection, on the calling thread: the
+    /// statements take microseconds and do no network I/O, so a hop to a
+    /// blocking thread would cost more than it saves. Connections from
+    /// other handles or processes wait on SQLite's lock (`busy_timeout`).
     async fn run<T, F>(&self, write: bool, f: F) -> Result<T>
     where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T>,
     {
-        let conn = self.conn.clone();
-        let path = self.path.clone();
         let purge_at = self.last_now.load(std::sync::atomic::Ordering::Relaxed);
         let purge = write
             && purge_at != i64::MIN
@@ -154,46 +161,66 @@ impl SqliteStore {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                 % PURGE_EVERY
                 == PURGE_EVERY - 1;
-        let task = tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| unavailable("connection lock poisoned"))?;
-            if guard.is_none() {
-                *guard = Some(connect(&path).map_err(unavailable)?);
-            }
-            let Some(c) = guard.as_mut() else {
-                return Err(unavailable("no connection"));
-            };
-            match f(c) {
-                Ok(v) => {
-                    if purge {
-                        // Housekeeping failures are not the caller's error.
-                        let _ = purge_rows(c, purge_at);
-                    }
-                    Ok(v)
+        let mut guard = self
+            .conn
+            .lock()
+            .map_err(|_| unavailable("connection lock poisoned"))?;
+        if guard.is_none() {
+            *guard = Some(connect(&self.path).map_err(unavailable)?);
+        }
+        let Some(c) = guard.as_mut() else {
+            return Err(unavailable("no connection"));
+        };
+        match f(c) {
+            Ok(v) => {
+                if purge {
+                    // Housekeeping failures are not the caller's error.
+                    let _ = purge_rows(c, purge_at);
                 }
-                Err(e) => {
-                    // Drop the connection: the next call reconnects, so the
-                    // store recovers once the file is writable again.
-                    *guard = None;
-                    Err(unavailable(e))
-                }
+                Ok(v)
             }
-        });
-        task.await.map_err(unavailable)?
+            Err(e) => {
+                // Drop the connection: the next call reconnects, so the store
+                // recovers once the file is usable again.
+                *guard = None;
+                Err(unavailable(e))
+            }
+        }
     }
 }
 
+/// Runs a statement through the connection's statement cache: parsing SQL
+/// costs more than running these statements.
+fn exec(c: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(params)
+}
+
+/// Queries one row through the statement cache.
+fn row<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(params, f)
+}
+
 fn purge_rows(c: &Connection, now_ms: i64) -> rusqlite::Result<()> {
-    c.execute(
+    exec(
+        c,
         "DELETE FROM authx_revoked_jti WHERE until_ms <= ?1",
         [now_ms],
     )?;
-    c.execute(
+    exec(
+        c,
         "DELETE FROM authx_subject_cutoff WHERE until_ms <= ?1",
         [now_ms],
     )?;
-    c.execute("DELETE FROM authx_family WHERE expires_ms <= ?1", [now_ms])?;
+    exec(
+        c,
+        "DELETE FROM authx_family WHERE expires_ms <= ?1",
+        [now_ms],
+    )?;
     Ok(())
 }
 
@@ -219,7 +246,8 @@ impl TokenStore for SqliteStore {
     async fn revoke_jti(&self, jti: &str, until_ms: i64) -> Result<()> {
         let jti = jti.to_owned();
         self.run(true, move |c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO authx_revoked_jti (jti, until_ms) VALUES (?1, ?2)
                  ON CONFLICT (jti) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)",
                 params![jti, until_ms],
@@ -233,7 +261,8 @@ impl TokenStore for SqliteStore {
         self.saw(now_ms);
         let jti = jti.to_owned();
         self.run(false, move |c| {
-            c.query_row(
+            row(
+                c,
                 "SELECT 1 FROM authx_revoked_jti WHERE jti = ?1 AND until_ms > ?2",
                 params![jti, now_ms],
                 |_| Ok(()),
@@ -247,7 +276,8 @@ impl TokenStore for SqliteStore {
     async fn revoke_subject_before(&self, sub: &str, at_ms: i64, until_ms: i64) -> Result<()> {
         let sub = sub.to_owned();
         self.run(true, move |c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO authx_subject_cutoff (sub, at_ms, until_ms) VALUES (?1, ?2, ?3)
                  ON CONFLICT (sub) DO UPDATE SET at_ms = max(at_ms, excluded.at_ms),
                                                  until_ms = max(until_ms, excluded.until_ms)",
@@ -262,7 +292,8 @@ impl TokenStore for SqliteStore {
         self.saw(now_ms);
         let sub = sub.to_owned();
         self.run(false, move |c| {
-            c.query_row(
+            row(
+                c,
                 "SELECT at_ms FROM authx_subject_cutoff WHERE sub = ?1 AND until_ms > ?2",
                 params![sub, now_ms],
                 |r| r.get(0),
@@ -275,7 +306,7 @@ impl TokenStore for SqliteStore {
     async fn start_family(&self, family: &Family) -> Result<()> {
         let f = family.clone();
         self.run(true, move |c| {
-            c.execute(
+            exec(c,
                 "INSERT INTO authx_family (id, sub, current_jti, previous_jti, rotated_at_ms, user_agent, ip,
                                            created_ms, last_used_ms, expires_ms, revoked)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
@@ -316,20 +347,20 @@ impl TokenStore for SqliteStore {
             // atomic across connections and processes (S8).
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let sql = format!("SELECT {FAMILY_COLUMNS} FROM authx_family WHERE id = ?1 AND revoked = 0");
-            let Some(mut family) = tx.query_row(&sql, [&id], family_row).optional()? else {
+            let Some(mut family) = row(&tx, &sql, [&id], family_row).optional()? else {
                 return Ok(Rotation::Invalid);
             };
             let outcome = family.rotate(&presented, &new, now_ms, grace_ms);
             match &outcome {
                 Rotation::Rotated { .. } | Rotation::Grace { .. } => {
-                    tx.execute(
+                    exec(&tx,
                         "UPDATE authx_family SET current_jti = ?2, previous_jti = ?3, rotated_at_ms = ?4,
                                                  last_used_ms = ?5 WHERE id = ?1",
                         params![id, family.current_jti, family.previous_jti, family.rotated_at_ms, family.last_used_ms],
                     )?;
                 }
                 Rotation::Reused => {
-                    tx.execute("UPDATE authx_family SET revoked = 1 WHERE id = ?1", [&id])?;
+                    exec(&tx, "UPDATE authx_family SET revoked = 1 WHERE id = ?1", [&id])?;
                 }
                 Rotation::Invalid => {}
             }
@@ -346,7 +377,7 @@ impl TokenStore for SqliteStore {
             let sql = format!(
                 "SELECT {FAMILY_COLUMNS} FROM authx_family WHERE id = ?1 AND revoked = 0 AND expires_ms > ?2"
             );
-            c.query_row(&sql, params![id, now_ms], family_row).optional()
+            row(c, &sql, params![id, now_ms], family_row).optional()
         })
         .await
     }
@@ -354,7 +385,8 @@ impl TokenStore for SqliteStore {
     async fn revoke_family(&self, family_id: &str) -> Result<bool> {
         let id = family_id.to_owned();
         self.run(true, move |c| {
-            c.execute(
+            exec(
+                c,
                 "UPDATE authx_family SET revoked = 1 WHERE id = ?1 AND revoked = 0",
                 [&id],
             )
@@ -371,7 +403,7 @@ impl TokenStore for SqliteStore {
                 "SELECT {FAMILY_COLUMNS} FROM authx_family WHERE sub = ?1 AND revoked = 0 AND expires_ms > ?2
                  ORDER BY created_ms DESC, id"
             );
-            let mut stmt = c.prepare(&sql)?;
+            let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map(params![sub, now_ms], family_row)?;
             rows.collect()
         })
@@ -382,7 +414,7 @@ impl TokenStore for SqliteStore {
         self.saw(now_ms);
         let sub = sub.to_owned();
         self.run(true, move |c| {
-            c.execute(
+            exec(c,
                 "UPDATE authx_family SET revoked = 1 WHERE sub = ?1 AND revoked = 0 AND expires_ms > ?2",
                 params![sub, now_ms],
             )
