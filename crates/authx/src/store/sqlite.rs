@@ -161,8 +161,8 @@ impl SqliteStore {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                 % PURGE_EVERY
                 == PURGE_EVERY - 1;
-        let mut guard = self
-            .conn
+        let slot = if write { &self.conn } else { &self.reader };
+        let mut guard = slot
             .lock()
             .map_err(|_| unavailable("connection lock poisoned"))?;
         if guard.is_none() {
