@@ -65,8 +65,11 @@ pub struct SqliteStore {
     path: Arc<PathBuf>,
     /// Writes go through one connection, reads through another: WAL lets
     /// them run at once, so revocation checks do not queue behind rotations.
-    conn: Arc<Mutex<Option<Connection>>>,
-    reader: Arc<Mutex<Option<Connection>>>,
+    conn: Arc<Mutex<Option<(Connection, u64)>>>,
+    reader: Arc<Mutex<Option<(Connection, u64)>>>,
+    /// Bumped on every failure; a connection older than it is reopened, so
+    /// a failure seen by one connection retires both.
+    generation: Arc<std::sync::atomic::AtomicU64>,
     writes: Arc<std::sync::atomic::AtomicU64>,
     /// The latest "now" a caller passed in: housekeeping follows the
     /// caller's clock, never the wall clock.
@@ -118,8 +121,9 @@ impl SqliteStore {
         let reader = connect(&path).map_err(unavailable)?;
         Ok(Self {
             path: Arc::new(path),
-            conn: Arc::new(Mutex::new(Some(conn))),
-            reader: Arc::new(Mutex::new(Some(reader))),
+            conn: Arc::new(Mutex::new(Some((conn, 0)))),
+            reader: Arc::new(Mutex::new(Some((reader, 0)))),
+            generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             last_now: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
         })
@@ -165,10 +169,12 @@ impl SqliteStore {
         let mut guard = slot
             .lock()
             .map_err(|_| unavailable("connection lock poisoned"))?;
-        if guard.is_none() {
-            *guard = Some(connect(&self.path).map_err(unavailable)?);
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        if guard.as_ref().is_none_or(|(_, g)| *g < generation) {
+            *guard = None;
+            *guard = Some((connect(&self.path).map_err(unavailable)?, generation));
         }
-        let Some(c) = guard.as_mut() else {
+        let Some((c, _)) = guard.as_mut() else {
             return Err(unavailable("no connection"));
         };
         match f(c) {
@@ -180,9 +186,11 @@ impl SqliteStore {
                 Ok(v)
             }
             Err(e) => {
-                // Drop the connection: the next call reconnects, so the store
-                // recovers once the file is usable again.
+                // Retire every connection: the next call reconnects, so the
+                // store recovers once the file is usable again.
                 *guard = None;
+                self.generation
+                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 Err(unavailable(e))
             }
         }
