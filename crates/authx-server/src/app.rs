@@ -34,6 +34,9 @@ pub(crate) struct AppState {
     pub(crate) limiter: LoginLimiter,
     pub(crate) metrics: Metrics,
     pub(crate) trust_forwarded_for: bool,
+    /// Password hashes at once: each argon2 run holds its memory cost
+    /// (19 MiB by default), so a login flood must queue, not exhaust memory.
+    pub(crate) hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl FromRef<AppState> for AuthX {
@@ -184,6 +187,9 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
     let users = state.users.clone();
     let (username, password) = (data.username.clone(), data.password);
     // argon2 is CPU-bound: keep it off the async workers.
+    let Ok(_permit) = state.hashing.clone().acquire_owned().await else {
+        return detail(StatusCode::SERVICE_UNAVAILABLE, "Login unavailable");
+    };
     let verified = tokio::task::spawn_blocking(move || users.verify(&username, &password)).await;
     let user = match verified {
         Ok(Ok(Some(user))) => user,

@@ -194,6 +194,9 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
         limiter: ratelimit::LoginLimiter::new(args.login_rate_per_ip, args.login_rate_per_user),
         metrics: metrics::Metrics::new()?,
         trust_forwarded_for: args.trust_forwarded_for,
+        hashing: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        )),
     };
     Ok(Built {
         state,
