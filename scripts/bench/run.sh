@@ -16,6 +16,7 @@
 #   BENCH_MAX_LOAD   wait while the 1-minute load average is above this (1.0)
 #   BENCH_LOAD_WAIT  give up waiting after this many seconds, run anyway (300)
 #   BENCH_ONLY       space-separated subset of: A B C     (all)
+#   BENCH_ROUTES     space-separated subset of: protected healthz refresh (all)
 #   REDIS_URL        Redis for run B                      (redis://127.0.0.1:6379)
 #   SEED_FILE        the seed page holding the FastAPI app
 #                    (/work/shared/seed/000_7d5807d1cce8bb7e.txt)
@@ -44,6 +45,7 @@ NSESS="${BENCH_SESSIONS_N:-4}"
 MAX_LOAD="${BENCH_MAX_LOAD:-1.0}"
 LOAD_WAIT="${BENCH_LOAD_WAIT:-300}"
 ONLY="${BENCH_ONLY:-A B C}"
+ROUTES="${BENCH_ROUTES:-protected healthz refresh}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 TICK=$(getconf CLK_TCK)
 NCPU=$(nproc)
@@ -76,7 +78,16 @@ grep -q 'app = FastAPI' "$SEED_APP" || { echo "could not extract the seed app fr
 
 log "building authx-server (release)"
 (cd "$ROOT" && cargo build --release -p authx-server)
-SERVER_BIN="$ROOT/target/release/authx-server"
+# A private copy: a concurrent build replacing target/release/authx-server
+# mid-run must not change the binary between runs A and B.
+SERVER_BIN="$OUT/authx-server"
+cp "$ROOT/target/release/authx-server" "$SERVER_BIN.tmp" && mv -f "$SERVER_BIN.tmp" "$SERVER_BIN"
+# What was measured: commit, uncommitted changes to the Rust sources, binary.
+GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+GIT_DIRTY=$(cd "$ROOT" && git status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null | awk '{ print $2 }' | paste -sd' ' -)
+BIN_SHA=$(sha256sum "$SERVER_BIN" | cut -c1-16)
+BIN_TIME=$(date -u -r "$ROOT/target/release/authx-server" '+%Y-%m-%d %H:%M:%S UTC')
+log "source: $GIT_REV${GIT_DIRTY:+ + uncommitted changes to $GIT_DIRTY}; binary sha256 $BIN_SHA built $BIN_TIME"
 
 # ---------------------------------------------------------------- helpers
 PIDS=()
@@ -159,7 +170,7 @@ make_sessions() {
 }
 
 RESULTS="$OUT/results.tsv"
-printf 'server\troute\treq_s\tp50_ms\tp99_ms\trequests\tnon2xx\tsock_err\tnon200\trotated\tsrv_cpu_us\tredis_cpu_us\twrk_cpu_us\tother_pct\tpeak_rss_mib\tload1\n' >"$RESULTS"
+printf 'server\troute\treq_s\tp50_ms\tp99_ms\trequests\tnon2xx\tsock_err\tnon200\trotated\tsrv_cpu_us\tredis_cpu_us\twrk_cpu_us\tother_pct\trss_start_mib\tpeak_rss_mib\tload1\n' >"$RESULTS"
 
 # measure LABEL ROUTE_LABEL PID WRK_ARGS... (last arg: URL)
 # Waits for a quiet machine, runs wrk for DURATION, records one row.
@@ -171,12 +182,13 @@ measure() {
     local load; load=$(load1)
     local tag; tag=$(echo "$label-$route" | tr -c 'A-Za-z0-9\n' '_')
     local rssf="$OUT/$tag.rss"; echo 0 >"$rssf"
+    local rss0; rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
     rss_sampler "$pid" "$rssf" &
     local sampler=$!
     local s0 m0 r0=0 s1 m1 r1=0
     s0=$(proc_ticks "$pid"); m0=$(machine_busy_ticks)
     [ -n "$REDIS_PID" ] && r0=$(proc_ticks "$REDIS_PID")
-    log "$label $route: wrk -d${DURATION}s $* (load1 $load)"
+    log "$label $route: wrk -d${DURATION}s ${*//Bearer [^ ]*/Bearer …} (load1 $load)"
     # /usr/bin/time: wrk's own CPU (user, system seconds)
     /usr/bin/time -f 'WRKTIME %U %S' -o "$OUT/$tag.time" \
         wrk -d"${DURATION}s" --latency "$@" >"$OUT/$tag.wrk" 2>&1
@@ -188,7 +200,7 @@ measure() {
     local wrkt; wrkt=$(grep '^WRKTIME' "$OUT/$tag.time" | awk '{ print $2 + $3 }')
     awk -v line="$line" -v label="$label" -v route="$route" \
         -v ds=$((s1 - s0)) -v dr=$((r1 - r0)) -v dm=$((m1 - m0)) -v redis="$REDIS_PID" \
-        -v wrkt="$wrkt" -v tick="$TICK" -v ncpu="$NCPU" -v rss="$(cat "$rssf")" -v load="$load" '
+        -v wrkt="$wrkt" -v tick="$TICK" -v ncpu="$NCPU" -v rss0="$rss0" -v rss="$(cat "$rssf")" -v load1="$load" '
         BEGIN {
             n = split(line, kv, " ")
             for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
@@ -199,11 +211,11 @@ measure() {
             other = (dm / tick - ds / tick - dr / tick - wrkt) / secs * 100
             if (other < 0) other = 0
             sock = v["sock_connect"] + v["sock_read"] + v["sock_write"] + v["sock_timeout"]
-            printf "%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%d\t%s\t%s\t%.1f\t%s\t%.1f\t%.0f\t%.1f\t%s\n",
+            printf "%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%d\t%s\t%s\t%.1f\t%s\t%.1f\t%.0f\t%.1f\t%.1f\t%s\n",
                 label, route, req / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, req,
                 v["non2xx"], sock, (v["non200"] < 0 ? "-" : v["non200"]),
                 (v["rotated"] < 0 ? "-" : v["rotated"]),
-                srv_us, redis_us, wrk_us, other, rss / 1024, load
+                srv_us, redis_us, wrk_us, other, rss0 / 1024, rss / 1024, load1
         }' >>"$RESULTS"
     tail -1 "$RESULTS" >&2
 }
@@ -248,6 +260,8 @@ start_authx() {
     wait_http "$SRV_BASE/healthz"
 }
 
+want() { [[ " $ROUTES " == *" $1 "* ]]; }
+
 stop() { # pid
     kill "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
@@ -258,15 +272,21 @@ SERVERS=""
 if [[ " $ONLY " == *" A "* ]]; then
     start_authx A "$OUT/authx-a.db"
     log "A: authx-server, SQLite store, pid $SRV_PID at $SRV_BASE"
-    read -r ACCESS _ < <(login "$SRV_BASE")
-    [ -n "$ACCESS" ] || { echo "login failed" >&2; exit 1; }
-    warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE/protected"
-    measure "A authx-server (SQLite)" "GET /protected" "$SRV_PID" \
-        -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/protected"
-    warmup -t"$THREADS" -c"$CONNS" "$SRV_BASE/healthz"
-    measure "A authx-server (SQLite)" "GET /healthz" "$SRV_PID" \
-        -t"$THREADS" -c"$CONNS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/healthz"
-    refresh_run "A authx-server (SQLite)" "$SRV_BASE" "$SRV_PID"
+    if want protected; then
+        read -r ACCESS _ < <(login "$SRV_BASE")
+        [ -n "$ACCESS" ] || { echo "login failed" >&2; exit 1; }
+        warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE/protected"
+        measure "A authx-server (SQLite)" "GET /protected" "$SRV_PID" \
+            -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/protected"
+    fi
+    if want healthz; then
+        # The same Authorization header as /protected, ignored here: the two
+    # runs then differ only by what authx does with it.
+    warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE/healthz"
+        measure "A authx-server (SQLite)" "GET /healthz" "$SRV_PID" \
+            -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/healthz"
+    fi
+    want refresh && refresh_run "A authx-server (SQLite)" "$SRV_BASE" "$SRV_PID"
     stop "$SRV_PID"
     SERVERS="$SERVERS A"
 fi
@@ -280,7 +300,7 @@ if [[ " $ONLY " == *" B "* ]]; then
         rp=$(redis-cli -u "$REDIS_URL" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')
         [ -n "$rp" ] && [ -r "/proc/$rp/stat" ] && REDIS_PID=$rp
     fi
-    refresh_run "B authx-server (Redis)" "$SRV_BASE" "$SRV_PID"
+    want refresh && refresh_run "B authx-server (Redis)" "$SRV_BASE" "$SRV_PID"
     REDIS_PID=""
     stop "$SRV_PID"
     if command -v redis-cli >/dev/null 2>&1; then
@@ -300,25 +320,32 @@ if [[ " $ONLY " == *" C "* ]]; then
     SRV_BASE="http://127.0.0.1:$port"
     wait_http "$SRV_BASE/"
     log "C: seed FastAPI + AuthX under uvicorn, pid $SRV_PID at $SRV_BASE"
-    read -r ACCESS _ < <(login "$SRV_BASE")
-    [ -n "$ACCESS" ] || { echo "login failed" >&2; exit 1; }
-    warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE/protected"
-    measure "C seed FastAPI (uvicorn)" "GET /protected" "$SRV_PID" \
-        -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/protected"
-    refresh_run "C seed FastAPI (uvicorn)" "$SRV_BASE" "$SRV_PID"
+    if want protected; then
+        read -r ACCESS _ < <(login "$SRV_BASE")
+        [ -n "$ACCESS" ] || { echo "login failed" >&2; exit 1; }
+        warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE/protected"
+        measure "C seed FastAPI (uvicorn)" "GET /protected" "$SRV_PID" \
+            -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/protected"
+    fi
+    want refresh && refresh_run "C seed FastAPI (uvicorn)" "$SRV_BASE" "$SRV_PID"
     stop "$SRV_PID"
     SERVERS="$SERVERS C"
 fi
 
 # ---------------------------------------------------------------- report
-python3 - "$RESULTS" "$OUT/results.md" <<'PY'
+python3 - "$RESULTS" "$OUT/results.md" "$GIT_REV" "$GIT_DIRTY" "$BIN_SHA" "$BIN_TIME" "$DURATION" "$THREADS" "$CONNS" "$NSESS" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+rev, dirty, sha, built, dur, thr, conns, nsess = sys.argv[3:11]
 out = []
-out.append("| server | route | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | non-200 (Lua) | rotations | server CPU µs/req | redis CPU µs/req | wrk CPU µs/req | other CPU % | peak RSS MiB | load1 at start |")
-out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+out.append(f"Source: `{rev}`" + (f" plus uncommitted changes to {dirty}" if dirty else " (crates clean)") +
+           f"; authx-server binary sha256 `{sha}…`, built {built}. wrk -d{dur}s: `-t{thr} -c{conns}` for the GET routes, "
+           f"`-t{nsess} -c{nsess}` (one session per connection) for /refresh.")
+out.append("")
+out.append("| server | route | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | non-200 (Lua) | rotations | server CPU µs/req | redis CPU µs/req | wrk CPU µs/req | other CPU % | RSS at start MiB | peak RSS MiB | load1 at start |")
+out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
-    out.append("| {server} | {route} | {req_s} | {p50_ms} | {p99_ms} | {requests} | {non2xx} | {sock_err} | {non200} | {rotated} | {srv_cpu_us} | {redis_cpu_us} | {wrk_cpu_us} | {other_pct} | {peak_rss_mib} | {load1} |".format(**r))
+    out.append("| {server} | {route} | {req_s} | {p50_ms} | {p99_ms} | {requests} | {non2xx} | {sock_err} | {non200} | {rotated} | {srv_cpu_us} | {redis_cpu_us} | {wrk_cpu_us} | {other_pct} | {rss_start_mib} | {peak_rss_mib} | {load1} |".format(**r))
 
 def get(server_prefix, route):
     for r in rows:
@@ -330,7 +357,9 @@ def ratio(name, a, b, target, kind):
         return
     if kind == "rps":
         x = float(a["req_s"]) / float(b["req_s"])
-        cpu = float(b["srv_cpu_us"]) / float(a["srv_cpu_us"])
+        def cpu_of(r):  # the server's CPU plus redis-server's for the Redis run
+            return float(r["srv_cpu_us"]) + (float(r["redis_cpu_us"]) if r["redis_cpu_us"] != "-" else 0.0)
+        cpu = cpu_of(b) / cpu_of(a)
         ok = x >= target
         ratios.append(f"| {name} | {x:.2f} | ≥ {target:g} | {'met' if ok else '**NOT met**'} | {cpu:.2f} |")
 pa, ha, ra = get("A", "GET /protected"), get("A", "GET /healthz"), get("A", "POST /refresh")
@@ -342,7 +371,7 @@ ratio("/refresh A (SQLite) ÷ seed /refresh", ra, rc, 10, "rps")
 ratio("/refresh B (Redis) ÷ seed /refresh", rb, rc, 10, "rps")
 if ratios:
     out.append("")
-    out.append("| ratio | req/s ratio | target | result | server-CPU-per-request ratio (denominator's µs ÷ numerator's µs) |")
+    out.append("| ratio | req/s ratio | target | result | server-CPU-per-request ratio (denominator's µs ÷ numerator's µs; Redis run: authx-server + redis-server) |")
     out.append("|---|---:|---|---|---:|")
     out.extend(ratios)
 text = "\n".join(out) + "\n"

@@ -5,10 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authx::axum::{AccessToken, AuthCookies, AuthRejection, CookieOnly, HeaderOnly, RefreshToken};
+use authx::axum::{AccessToken, AuthCookies, AuthRejection, HeaderOnly};
 use authx::sessions::{ClientInfo, Sessions};
 use authx::store::{Family, SESSION_CLAIM, TokenStore};
-use authx::{AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType};
+use authx::{
+    AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType, VerifyOptions,
+};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRef, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -239,15 +241,21 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
 }
 
 /// Rotates the refresh token: new refresh and CSRF cookies every time.
-async fn refresh(
-    State(state): State<AppState>,
-    token: Result<RefreshToken<CookieOnly>, AuthRejection>,
-) -> Response {
-    let token = match token {
-        Ok(t) => t,
-        Err(r) => return reject(&state, r.into_error()),
+/// The refresh cookie is verified (signature, type, CSRF) and then rotated:
+/// the rotation is the store check, done once and atomically, so the
+/// revocation hook's separate session lookup is skipped here.
+async fn refresh(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let cookie_only = FindOptions::new().locations(&[TokenLocation::Cookies]);
+    let verified = state
+        .auth
+        .get_token_from_request(&parts, TokenType::Refresh, cookie_only)
+        .and_then(|rt| state.auth.verify_token(&rt, VerifyOptions::default()));
+    let payload = match verified {
+        Ok(p) => p,
+        Err(e) => return reject(&state, e),
     };
-    let issued = match state.sessions.refresh(&token.payload).await {
+    let issued = match state.sessions.refresh(&payload).await {
         Ok(t) => t,
         Err(e) => return reject(&state, e),
     };
@@ -256,7 +264,7 @@ async fn refresh(
         Err(e) => return reject(&state, e),
     };
     state.metrics.refreshes.inc();
-    tracing::info!(event = "refresh", user = %token.sub, session = %issued.session_id, grace = issued.grace, "refresh");
+    tracing::info!(event = "refresh", user = %payload.sub, session = %issued.session_id, grace = issued.grace, "refresh");
     (
         cookies,
         Json(TokenResponse {
