@@ -27,9 +27,20 @@ use crate::metrics::Metrics;
 use crate::ratelimit::LoginLimiter;
 use crate::users::Users;
 
-/// Everything a handler needs.
+/// Everything a handler needs, behind one `Arc`: extracting the state
+/// is one reference-count increment per request, not one per field.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(pub(crate) Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+/// The shared parts of [`AppState`].
+pub(crate) struct AppInner {
     pub(crate) auth: AuthX,
     pub(crate) sessions: Sessions,
     pub(crate) users: Users,

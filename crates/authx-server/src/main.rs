@@ -187,7 +187,7 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
                 .map_err(|_| format!("AUTHX_CORS_ORIGINS: {o:?} is not a valid origin"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let state = AppState {
+    let state = AppState(Arc::new(app::AppInner {
         auth: sessions.auth().clone(),
         sessions,
         users,
@@ -197,7 +197,7 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
         hashing: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         )),
-    };
+    }));
     Ok(Built {
         state,
         limits: HttpLimits {

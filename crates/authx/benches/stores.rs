@@ -36,7 +36,11 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in backends(dir.path()) {
+    let stores = {
+        let _runtime = rt.enter();
+        backends(dir.path())
+    };
+    for (name, store) in stores {
         let now = SystemClock.now_millis();
         let family = Family::new(&random_id(), "user1", "jti-0", now, now + 600_000);
         rt.block_on(store.start_family(&family)).unwrap();

@@ -102,8 +102,16 @@ impl RedisStore {
     /// so an unreachable Redis answers 503 quickly instead of hanging.
     ///
     /// # Errors
-    /// [`ErrorKind::StoreUnavailable`] for a malformed URL.
+    /// [`ErrorKind::StoreUnavailable`] for a malformed URL, or when called
+    /// outside a Tokio runtime.
     pub fn connect(url: &str, prefix: &str) -> Result<Self> {
+        // The connection manager spawns its reconnect task on the current
+        // runtime: say so instead of panicking outside one.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(unavailable(
+                "RedisStore::connect must be called within a Tokio runtime",
+            ));
+        }
         let client = redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
