@@ -310,20 +310,7 @@ fn user_command(args: &ServeArgs, action: UserAction) -> Result<(), BoxError> {
             if !users.remove(&username)? {
                 return Err(format!("no user {username:?}").into());
             }
-            // End every session and token of the removed user.
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let now = users::now_ms();
-            let longest =
-                i64::try_from(args.refresh_ttl.max(args.access_ttl)).unwrap_or(i64::MAX / 2_000);
-            let until = now.saturating_add(longest.saturating_mul(1000));
-            runtime.block_on(async {
-                let store = token_store(args)?;
-                store.revoke_subject_before(&username, now, until).await?;
-                store.revoke_families(&username, now).await?;
-                Ok::<_, BoxError>(())
-            })?;
+            end_sessions(args, &username)?;
             println!("removed {username} and ended their sessions");
         }
         UserAction::Passwd { username } => {
@@ -332,7 +319,9 @@ fn user_command(args: &ServeArgs, action: UserAction) -> Result<(), BoxError> {
             }
             let password = read_password()?;
             users.set_password(&username, &password)?;
-            println!("password changed for {username}");
+            // A new password signs out every device that used the old one.
+            end_sessions(args, &username)?;
+            println!("password changed for {username}; their sessions were ended");
         }
         UserAction::List => {
             for u in users.list()? {
@@ -341,6 +330,23 @@ fn user_command(args: &ServeArgs, action: UserAction) -> Result<(), BoxError> {
         }
     }
     Ok(())
+}
+
+/// Ends every session of `username` and revokes every token issued to them
+/// until now, in the configured token store.
+fn end_sessions(args: &ServeArgs, username: &str) -> Result<(), BoxError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let now = users::now_ms();
+    let longest = i64::try_from(args.refresh_ttl.max(args.access_ttl)).unwrap_or(i64::MAX / 2_000);
+    let until = now.saturating_add(longest.saturating_mul(1000));
+    runtime.block_on(async {
+        let store = token_store(args)?;
+        store.revoke_subject_before(username, now, until).await?;
+        store.revoke_families(username, now).await?;
+        Ok::<_, BoxError>(())
+    })
 }
 
 fn keygen(algorithm: &str, out: Option<&Path>) -> Result<(), BoxError> {

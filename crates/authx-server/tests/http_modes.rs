@@ -349,6 +349,30 @@ async fn a_removed_user_can_no_longer_refresh() {
     );
 }
 
+#[tokio::test]
+async fn a_password_change_ends_the_users_sessions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("authx.db");
+    let s = Spawn::new(dir.path()).start();
+    add_user(&db, "carol", "c@x", "carol-old-password");
+    let t = s.login("carol", "carol-old-password").await;
+    let out = cli(
+        &db,
+        &["user", "passwd", "carol"],
+        Some("carol-new-password\n"),
+        &[],
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    let res = s.refresh_with(&t).await;
+    assert_eq!(
+        res.status.as_u16(),
+        401,
+        "a session from before the password change still refreshes: {}",
+        res.text()
+    );
+    s.login("carol", "carol-new-password").await;
+}
+
 #[test]
 fn passwords_are_never_taken_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tempdir");
