@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use authx::axum::{AccessToken, AuthCookies, AuthRejection, HeaderOnly};
 use authx::sessions::{ClientInfo, Sessions};
-use authx::store::{Family, SESSION_CLAIM, TokenStore};
+use authx::store::{Family, TokenStore};
 use authx::{
     AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType, VerifyOptions,
 };
@@ -418,11 +418,7 @@ async fn list_sessions(
         Ok(t) => t,
         Err(r) => return reject(&state, r.into_error()),
     };
-    let current = token
-        .payload
-        .extra
-        .get(SESSION_CLAIM)
-        .and_then(Value::as_str);
+    let current = token.payload.session_id();
     match state.sessions.list(&token.payload.sub).await {
         Ok(list) => {
             let sessions: Vec<SessionView> = list.into_iter().map(|f| view(f, current)).collect();

@@ -18,7 +18,7 @@ use aws_lc_rs::signature::{self as sig, KeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// Longest `kid` we sign with or look up (K1).
 pub(crate) const MAX_KID_LEN: usize = 256;
@@ -924,14 +924,4 @@ pub fn public_pem_from_private(alg: Algorithm, private_pem: &str) -> Result<Stri
         SignerKind::Hmac(_) => return Err(fail()),
     };
     Ok(pem::encode(&pem::Pem::new("PUBLIC KEY", der)))
-}
-
-impl From<&Verifier> for Algorithm {
-    fn from(v: &Verifier) -> Self {
-        v.alg
-    }
-}
-
-pub(crate) fn unknown_kid() -> Error {
-    ErrorKind::UnknownKeyId.into()
 }

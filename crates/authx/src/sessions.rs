@@ -264,11 +264,7 @@ impl Sessions {
         if refresh.token_type != TokenType::Refresh {
             return Err(ErrorKind::RefreshTokenRequired.into());
         }
-        let sid = refresh
-            .extra
-            .get(SESSION_CLAIM)
-            .and_then(|v| v.as_str())
-            .ok_or(ErrorKind::RevokedToken)?;
+        let sid = refresh.session_id().ok_or(ErrorKind::RevokedToken)?;
         let now = self.now_ms();
         let new_jti = random_id();
         let grace = i64::try_from(self.grace.as_millis()).unwrap_or(i64::MAX);
@@ -317,7 +313,7 @@ impl Sessions {
         access: Option<&TokenPayload>,
     ) -> Result<()> {
         for p in refresh.into_iter().chain(access) {
-            if let Some(sid) = p.extra.get(SESSION_CLAIM).and_then(|v| v.as_str()) {
+            if let Some(sid) = p.session_id() {
                 self.store.revoke_family(sid).await?;
             }
         }

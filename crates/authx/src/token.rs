@@ -962,7 +962,7 @@ impl AuthX {
         if let Some(kid) = kid
             && (kid.len() > crate::keys::MAX_KID_LEN || !self.inner.keys.has_kid(kid))
         {
-            return Err(crate::keys::unknown_kid());
+            return Err(ErrorKind::UnknownKeyId.into());
         }
         let (mut sig_buf, mut sig_heap) = ([0u8; 512], Vec::new());
         let signature = b64_into(s64, &mut sig_buf, &mut sig_heap)?;
@@ -973,7 +973,7 @@ impl AuthX {
         // a bad signature falls through to the previous key.
         let mut candidates = self.inner.keys.candidates(alg, kid).peekable();
         if candidates.peek().is_none() {
-            return Err(crate::keys::unknown_kid());
+            return Err(ErrorKind::UnknownKeyId.into());
         }
         if !candidates.any(|v| v.verify(signing_input, signature)) {
             return Err(ErrorKind::InvalidSignature.into());

@@ -308,7 +308,7 @@ impl StoreRevocation {
 
     async fn revoked(&self, p: &TokenPayload) -> Result<bool> {
         let now = self.clock.now_millis();
-        let sid = p.extra.get(SESSION_CLAIM).and_then(|v| v.as_str());
+        let sid = p.session_id();
         match p.token_type {
             TokenType::Refresh => match sid {
                 Some(sid) => Ok(self
