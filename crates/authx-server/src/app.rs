@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use authx::axum::{AccessToken, AuthCookies, AuthRejection, HeaderOnly};
 use authx::sessions::{ClientInfo, Sessions};
@@ -12,9 +12,8 @@ use authx::{
     AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType, VerifyOptions,
 };
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRef, MatchedPath, Path, Request, State};
+use axum::extract::{ConnectInfo, FromRef, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -23,6 +22,7 @@ use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::layers::{HeaderLimitLayer, ObserveLayer};
 use crate::metrics::Metrics;
 use crate::ratelimit::LoginLimiter;
 use crate::users::Users;
@@ -77,7 +77,7 @@ pub(crate) fn error_body(e: &Error) -> (StatusCode, Value) {
     (status, json!({ "detail": e.message() }))
 }
 
-fn detail(status: StatusCode, msg: &str) -> Response {
+pub(crate) fn detail(status: StatusCode, msg: &str) -> Response {
     let mut res = (status, Json(json!({ "detail": msg }))).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -153,9 +153,36 @@ fn unprocessable(rejection: &JsonRejection) -> Response {
     };
     (
         StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({ "detail": [{ "type": kind, "loc": ["body"], "msg": msg }] })),
+        Json(ValidationErrors::body(kind, msg)),
     )
         .into_response()
+}
+
+/// FastAPI's 422 body, `{"detail": [{"type", "loc", "msg"}]}`, with its
+/// key order.
+#[derive(Serialize)]
+struct ValidationErrors {
+    detail: [ValidationError; 1],
+}
+
+#[derive(Serialize)]
+struct ValidationError {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    loc: [&'static str; 1],
+    msg: &'static str,
+}
+
+impl ValidationErrors {
+    fn body(kind: &'static str, msg: &'static str) -> Self {
+        Self {
+            detail: [ValidationError {
+                kind,
+                loc: ["body"],
+                msg,
+            }],
+        }
+    }
 }
 
 async fn login(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
@@ -176,7 +203,10 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
     let Ok(data) = serde_json::from_value::<LoginRequest>(Value::Object(object)) else {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "detail": [{ "type": "missing", "loc": ["body"], "msg": "username and password are required strings" }] })),
+            Json(ValidationErrors::body(
+                "missing",
+                "username and password are required strings",
+            )),
         )
             .into_response();
     };
@@ -484,23 +514,19 @@ fn no_store() -> [(header::HeaderName, HeaderValue); 1] {
     [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]
 }
 
-async fn read_root() -> Json<Value> {
-    Json(json!({
-        "message": "AuthX Dual Token Location Example",
-        "description": "Access tokens in headers, refresh tokens in cookies",
-        "flow": {
-            "1_login": "POST /login - Returns access_token in body, sets refresh_token cookie",
-            "2_api_call": "GET /protected - Send access_token in Authorization header",
-            "3_refresh": "POST /refresh - Refresh token sent via cookie, returns new access_token",
-            "4_logout": "POST /logout - Clears refresh_token cookie",
-        },
-        "example_requests": {
-            "login": "curl -X POST -H \"Content-Type: application/json\" -d '{\"username\":\"user1\",\"password\":\"password1\"}' http://localhost:8000/login",
-            "protected": "curl -H \"Authorization: Bearer <access_token>\" http://localhost:8000/protected",
-            "refresh": "curl -X POST -b \"refresh_token_cookie=<token>\" -H \"X-CSRF-TOKEN: <csrf_token>\" http://localhost:8000/refresh",
-            "logout": "curl -X POST http://localhost:8000/logout",
-        },
-    }))
+/// The seed's root document, byte for byte (key order included), as
+/// FastAPI renders it: compact separators, keys in source order.
+const ROOT_DOCUMENT: &str = r#"{"message":"AuthX Dual Token Location Example","description":"Access tokens in headers, refresh tokens in cookies","flow":{"1_login":"POST /login - Returns access_token in body, sets refresh_token cookie","2_api_call":"GET /protected - Send access_token in Authorization header","3_refresh":"POST /refresh - Refresh token sent via cookie, returns new access_token","4_logout":"POST /logout - Clears refresh_token cookie"},"example_requests":{"login":"curl -X POST -H \"Content-Type: application/json\" -d '{\"username\":\"user1\",\"password\":\"password1\"}' http://localhost:8000/login","protected":"curl -H \"Authorization: Bearer <access_token>\" http://localhost:8000/protected","refresh":"curl -X POST -b \"refresh_token_cookie=<token>\" -H \"X-CSRF-TOKEN: <csrf_token>\" http://localhost:8000/refresh","logout":"curl -X POST http://localhost:8000/logout"}}"#;
+
+async fn read_root() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        ROOT_DOCUMENT,
+    )
+        .into_response()
 }
 
 async fn healthz() -> Json<Value> {
@@ -550,47 +576,12 @@ async fn docs_js() -> Response {
         .into_response()
 }
 
-/// Records latency by route template (never the raw path: no ids in labels).
-async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |m| m.as_str())
-        .to_owned();
-    let res = next.run(request).await;
-    state
-        .metrics
-        .latency
-        .with_label_values(&[method.as_str(), route.as_str(), res.status().as_str()])
-        .observe(start.elapsed().as_secs_f64());
-    res
-}
-
 async fn not_found() -> Response {
     detail(StatusCode::NOT_FOUND, "Not Found")
 }
 
 async fn method_not_allowed() -> Response {
     detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-}
-
-/// Refuses requests whose headers add up to more than the limit (H8),
-/// before any handler runs.
-async fn header_limit(State(limit): State<usize>, request: Request, next: Next) -> Response {
-    let size: usize = request
-        .headers()
-        .iter()
-        .map(|(n, v)| n.as_str().len() + v.len() + 4)
-        .sum();
-    if size > limit {
-        return detail(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "Request header fields too large",
-        );
-    }
-    next.run(request).await
 }
 
 pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
@@ -614,12 +605,13 @@ pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
         .merge(crate::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .route_layer(ObserveLayer {
+            latency: state.metrics.latency.clone(),
+        })
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(middleware::from_fn_with_state(
-            limits.max_header_bytes,
-            header_limit,
-        ))
+        .layer(HeaderLimitLayer {
+            limit: limits.max_header_bytes,
+        })
         .with_state(state);
     if !limits.cors_origins.is_empty() {
         app = app.layer(

@@ -170,6 +170,15 @@ pub(crate) struct ServeArgs {
     /// Largest total size of the request headers, bytes (431 above it).
     #[arg(long, env = "AUTHX_MAX_HEADER_BYTES", default_value_t = 16 * 1024, global = true)]
     pub(crate) max_header_bytes: usize,
+    /// Seconds a client has to send a request's headers before the
+    /// connection is closed (at least 1).
+    #[arg(
+        long,
+        env = "AUTHX_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub(crate) header_read_timeout_secs: u64,
     /// Origins allowed to call the API from a browser with credentials
     /// (comma-separated, exact).
     #[arg(long, env = "AUTHX_CORS_ORIGINS", value_delimiter = ',', global = true)]
@@ -178,6 +187,11 @@ pub(crate) struct ServeArgs {
     /// behind a proxy that sets it).
     #[arg(long, env = "AUTHX_TRUST_FORWARDED_FOR", global = true)]
     pub(crate) trust_forwarded_for: bool,
+    /// Threads serving HTTP requests, each with its own connections
+    /// (0: one per CPU less one, at least one; the main thread accepts
+    /// connections and runs the Redis connection and housekeeping).
+    #[arg(long, env = "AUTHX_HTTP_WORKERS", default_value_t = 0, global = true)]
+    pub(crate) http_workers: usize,
     /// Log format: text or json.
     #[arg(long, env = "AUTHX_LOG_FORMAT", default_value = "text", global = true)]
     pub(crate) log_format: String,

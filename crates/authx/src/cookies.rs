@@ -249,7 +249,18 @@ impl AuthX {
 }
 
 fn append(headers: &mut HeaderMap, cookie: &Cookie<'_>) -> Result<()> {
-    let value = HeaderValue::try_from(cookie.encoded().to_string())
+    // Tokens and CSRF values (base64url and dots) are left unchanged by
+    // percent-encoding, so they skip its per-character formatting; any
+    // other value is encoded, so it can never add an attribute.
+    let plain = cookie.value().bytes().fold(true, |ok, b| {
+        ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.'))
+    });
+    let text = if plain {
+        cookie.to_string()
+    } else {
+        cookie.encoded().to_string()
+    };
+    let value = HeaderValue::try_from(text)
         .map_err(|_| Error::config("cookie: value is not a valid header value"))?;
     headers.append(SET_COOKIE, value);
     Ok(())

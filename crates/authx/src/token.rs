@@ -434,13 +434,14 @@ impl Default for VerifyOptions {
 }
 
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    use aws_lc_rs::rand::SecureRandom as _;
     let mut buf = [0u8; N];
-    // The OS RNG failing is not recoverable and not caused by input; a
-    // token with predictable ids must never be issued, so fall back to
-    // aws-lc's DRBG, which reseeds from the same source.
-    if getrandom::fill(&mut buf).is_err() {
-        use aws_lc_rs::rand::SecureRandom as _;
-        let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut buf);
+    // aws-lc's DRBG: seeded and periodically reseeded from the OS, fork-safe,
+    // and without a system call per identifier (a refresh draws four).
+    // Should it ever fail, the OS RNG directly; a token with predictable
+    // ids must never be issued.
+    if aws_lc_rs::rand::SystemRandom::new().fill(&mut buf).is_err() {
+        let _ = getrandom::fill(&mut buf);
     }
     buf
 }

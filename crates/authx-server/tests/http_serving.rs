@@ -1,0 +1,139 @@
+//! The serving loop of the real binary: connections spread over several
+//! worker threads, slow clients cut off, graceful shutdown on SIGTERM.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use support::{Server, Spawn};
+
+fn start_with(args: &[&str]) -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Spawn::new(dir.path()).args(args).start();
+    (dir, server)
+}
+
+fn connect(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    stream
+}
+
+/// Sends one keep-alive GET and reads its response (the body is
+/// `Content-Length` delimited); returns the status line and the body.
+fn get(stream: &mut TcpStream, path: &str) -> (String, String) {
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
+    )
+    .expect("write request");
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).expect("read head");
+        assert_eq!(n, 1, "connection closed mid-response: {buf:?}");
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).expect("ASCII head");
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .expect("content-length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).expect("read body");
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, String::from_utf8(body).expect("UTF-8 body"))
+}
+
+/// Reads until the peer closes the connection; true if it did within
+/// `within`.
+fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("read timeout");
+    let mut buf = [0u8; 512];
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => {}
+        }
+    }
+    false
+}
+
+#[test]
+fn many_keep_alive_connections_over_three_workers() {
+    let (_dir, server) = start_with(&["--http-workers", "3"]);
+    assert!(server.stderr().contains("workers=3"), "{}", server.stderr());
+    let mut streams: Vec<TcpStream> = (0..12).map(|_| connect(&server)).collect();
+    for round in 0..3 {
+        for stream in &mut streams {
+            let (status, body) = get(stream, "/healthz");
+            assert_eq!(status, "HTTP/1.1 200 OK", "round {round}");
+            assert_eq!(body, r#"{"status":"ok"}"#);
+        }
+    }
+    // Each connection served its requests on one worker; all still work.
+    for stream in &mut streams {
+        let (status, body) = get(stream, "/protected");
+        assert_eq!(status, "HTTP/1.1 401 Unauthorized");
+        assert!(body.contains("\"detail\""), "{body}");
+    }
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let (_dir, server) = start_with(&["--header-read-timeout-secs", "1"]);
+    let mut slow = connect(&server);
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .expect("write");
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(5)),
+        "the slow connection stayed open"
+    );
+    // Others are served meanwhile and after.
+    let mut fast = connect(&server);
+    assert_eq!(get(&mut fast, "/healthz").0, "HTTP/1.1 200 OK");
+}
+
+#[test]
+fn sigterm_closes_idle_connections_and_exits_cleanly() {
+    let (_dir, mut server) = start_with(&["--http-workers", "2"]);
+    let mut idle: Vec<TcpStream> = (0..4).map(|_| connect(&server)).collect();
+    for stream in &mut idle {
+        assert_eq!(get(stream, "/healthz").0, "HTTP/1.1 200 OK");
+    }
+    let status = server.terminate().expect("exited within 10 s of SIGTERM");
+    assert!(status.success(), "exit status {status}");
+    for stream in &mut idle {
+        assert!(
+            closed_within(stream, Duration::from_secs(2)),
+            "an idle keep-alive connection was left open"
+        );
+    }
+    let log = server.stderr();
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+}
+
+#[test]
+fn zero_workers_means_one_per_cpu_less_one() {
+    let (_dir, server) = start_with(&["--http-workers", "0"]);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let expected = cpus.saturating_sub(1).max(1);
+    let log = server.stderr();
+    assert!(log.contains(&format!("workers={expected}")), "{log}");
+    let mut stream = connect(&server);
+    assert_eq!(get(&mut stream, "/").0, "HTTP/1.1 200 OK");
+}
