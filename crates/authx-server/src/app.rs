@@ -265,7 +265,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
         Ok(t) => t,
         Err(e) => return reject(&state, e),
     };
-    let cookies = match AuthCookies::new(&state.auth).set_refresh(&issued.pair.refresh_token) {
+    let cookies = match AuthCookies::new(&state.auth).set_from_pair(TokenType::Refresh, &issued.pair) {
         Ok(c) => c,
         Err(e) => return reject(&state, e),
     };
@@ -300,7 +300,7 @@ async fn refresh(State(state): State<AppState>, request: Request) -> Response {
         Ok(t) => t,
         Err(e) => return reject(&state, e),
     };
-    let cookies = match AuthCookies::new(&state.auth).set_refresh(&issued.pair.refresh_token) {
+    let cookies = match AuthCookies::new(&state.auth).set_from_pair(TokenType::Refresh, &issued.pair) {
         Ok(c) => c,
         Err(e) => return reject(&state, e),
     };

@@ -18,7 +18,7 @@ use http::{HeaderMap, HeaderValue};
 use crate::claims::TokenType;
 use crate::config::SameSite;
 use crate::error::{Error, ErrorKind, Result};
-use crate::token::AuthX;
+use crate::token::{AuthX, TokenPair};
 
 /// Marks a response that carries tokens as uncacheable (H6):
 /// `Cache-Control: no-store` and `Pragma: no-cache`.
@@ -152,8 +152,72 @@ impl AuthX {
             }
             .into());
         }
+        self.set_known_cookies(
+            kind,
+            token,
+            payload.csrf.as_deref(),
+            payload.exp,
+            headers,
+            max_age,
+        )
+    }
+
+    /// Sets the cookies of the `kind` token of `pair`, as
+    /// [`set_cookies`](Self::set_cookies) does. A pair this `AuthX` (or
+    /// [`Sessions`](crate::sessions::Sessions)) has just issued carries the
+    /// token's CSRF value and expiry, so the token is not verified a second
+    /// time; any other pair's token is.
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig, TokenLocation, TokenOptions, TokenType};
+    /// # let auth = AuthX::new(AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     token_location: vec![TokenLocation::Headers, TokenLocation::Cookies],
+    /// #     ..Default::default()
+    /// # })?;
+    /// let pair = auth.create_token_pair("u", &TokenOptions::new())?;
+    /// let mut headers = http::HeaderMap::new();
+    /// auth.set_pair_cookies(TokenType::Refresh, &pair, &mut headers, None)?;
+    /// let last = headers.get_all("set-cookie").iter().last().unwrap().to_str().unwrap();
+    /// assert!(last.starts_with(&format!("refresh_token_cookie={}", pair.refresh_token)));
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn set_pair_cookies(
+        &self,
+        kind: TokenType,
+        pair: &TokenPair,
+        headers: &mut HeaderMap,
+        max_age: Option<Duration>,
+    ) -> Result<()> {
+        let (token, index) = match kind {
+            TokenType::Access => (&pair.access_token, 0),
+            TokenType::Refresh => (&pair.refresh_token, 1),
+        };
+        match pair.minted.as_deref().map(|m| &m[index]) {
+            Some(m) => self.set_known_cookies(
+                kind,
+                token,
+                m.csrf.as_deref(),
+                m.exp as f64,
+                headers,
+                max_age,
+            ),
+            None => self.set_cookies(kind, token, headers, max_age),
+        }
+    }
+
+    /// The cookies of a token whose type, CSRF value and expiry are known.
+    fn set_known_cookies(
+        &self,
+        kind: TokenType,
+        token: &str,
+        csrf: Option<&str>,
+        exp: f64,
+        headers: &mut HeaderMap,
+        max_age: Option<Duration>,
+    ) -> Result<()> {
         let c = self.config();
-        let remaining = (payload.exp - self.clock().now_secs_f64()).floor().max(0.0) as i64;
+        let remaining = (exp - self.clock().now_secs_f64()).floor().max(0.0) as i64;
         let wanted = max_age
             .or(c.cookie_max_age)
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
@@ -167,7 +231,7 @@ impl AuthX {
         // keep only the last `Set-Cookie` (wrk's Lua API does) still get
         // the token, and its CSRF value is inside it.
         let mut jar = Vec::with_capacity(2);
-        let csrf = payload.csrf.as_deref().filter(|v| !v.is_empty());
+        let csrf = csrf.filter(|v| !v.is_empty());
         if let (true, Some(csrf)) = (c.csrf_in_cookies, csrf) {
             jar.push(self.cookie(names.csrf, csrf, names.csrf_path, false));
         }

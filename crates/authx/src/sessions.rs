@@ -202,20 +202,21 @@ impl Sessions {
         base: &TokenOptions,
     ) -> Result<TokenPair> {
         let base = base.clone().claim(SESSION_CLAIM, sid)?;
-        let access_token = self.auth.create_token(sub, TokenType::Access, &base)?;
+        let (access_token, access) = self.auth.mint(sub, TokenType::Access, &base)?;
         let exp = std::time::UNIX_EPOCH
             + Duration::from_millis(u64::try_from(refresh_exp_ms).unwrap_or(0));
         let refresh_opts = base
             .fresh(false)
             .expiry(Expiry::At(exp))
             .with_jti(refresh_jti);
-        let refresh_token = self
+        let (refresh_token, refresh) = self
             .auth
-            .create_token(sub, TokenType::Refresh, &refresh_opts)?;
+            .mint(sub, TokenType::Refresh, &refresh_opts)?;
         Ok(TokenPair {
             access_token,
             refresh_token,
             token_type: "bearer".into(),
+            minted: Some(Box::new([access, refresh])),
         })
     }
 

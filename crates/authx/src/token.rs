@@ -404,6 +404,19 @@ pub struct TokenPair {
     pub refresh_token: String,
     /// Always `"bearer"`.
     pub token_type: String,
+    /// What minting recorded about each token (its CSRF value and
+    /// expiry), so setting its cookies needs no second verification.
+    #[serde(skip)]
+    pub(crate) minted: Option<Box<[Minted; 2]>>,
+}
+
+/// The parts of a freshly minted token that cookies need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Minted {
+    /// The token's `csrf` claim.
+    pub(crate) csrf: Option<String>,
+    /// The token's `exp`, seconds.
+    pub(crate) exp: i64,
 }
 
 /// What [`AuthX::verify_token`] checks beyond signature, time and claims.
@@ -768,16 +781,17 @@ impl AuthX {
     /// # Ok::<(), authx::Error>(())
     /// ```
     pub fn create_token_pair(&self, uid: &str, options: &TokenOptions) -> Result<TokenPair> {
-        let access_token = self.create_token(uid, TokenType::Access, options)?;
+        let (access_token, access) = self.mint(uid, TokenType::Access, options)?;
         let refresh_opts = TokenOptions {
             expiry: None,
             ..options.clone()
         };
-        let refresh_token = self.create_token(uid, TokenType::Refresh, &refresh_opts)?;
+        let (refresh_token, refresh) = self.mint(uid, TokenType::Refresh, &refresh_opts)?;
         Ok(TokenPair {
             access_token,
             refresh_token,
             token_type: "bearer".into(),
+            minted: Some(Box::new([access, refresh])),
         })
     }
 
@@ -797,6 +811,17 @@ impl AuthX {
         token_type: TokenType,
         options: &TokenOptions,
     ) -> Result<String> {
+        self.mint(uid, token_type, options).map(|(token, _)| token)
+    }
+
+    /// [`create_token`](Self::create_token), also returning what cookies
+    /// need to know of the token.
+    pub(crate) fn mint(
+        &self,
+        uid: &str,
+        token_type: TokenType,
+        options: &TokenOptions,
+    ) -> Result<(String, Minted)> {
         let c = &self.inner.config;
         let Some(signer) = &self.inner.keys.signer else {
             return Err(Error::config(
@@ -869,7 +894,7 @@ impl AuthX {
                 "max_token_length: the token with this data is longer than the cap",
             ));
         }
-        Ok(token)
+        Ok((token, Minted { csrf, exp }))
     }
 
     /// Verifies a token string: format (F1–F10), algorithm and key (A1–A7,

@@ -1230,3 +1230,74 @@ fn csrf_failures_from_the_flow_map_to_authx_names() {
     assert_eq!(wrong.error_type(), "CSRFError");
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
+
+// ---------------------------------------------------------------------------
+// cookies of a freshly issued pair
+// ---------------------------------------------------------------------------
+
+fn header_strings(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn pair_cookies_equal_the_cookies_of_a_verified_token() {
+    for session_cookie in [true, false] {
+        let clock = ManualClock::at_secs(NOW);
+        let auth = build_at(
+            AuthXConfig {
+                session_cookie,
+                ..config()
+            },
+            &clock,
+        );
+        let pair = auth
+            .create_token_pair("u1", &authx::TokenOptions::new())
+            .unwrap();
+        for kind in [TokenType::Access, TokenType::Refresh] {
+            let token = match kind {
+                TokenType::Access => &pair.access_token,
+                TokenType::Refresh => &pair.refresh_token,
+            };
+            let mut verified = HeaderMap::new();
+            auth.set_cookies(kind, token, &mut verified, None).unwrap();
+            let mut minted = HeaderMap::new();
+            auth.set_pair_cookies(kind, &pair, &mut minted, None).unwrap();
+            assert_eq!(header_strings(&minted), header_strings(&verified));
+            assert_eq!(header_strings(&minted).len(), 2, "token and CSRF cookies");
+        }
+    }
+}
+
+#[test]
+fn a_pair_from_elsewhere_is_verified_before_its_cookies_are_set() {
+    let auth = build(config());
+    let other = build(AuthXConfig {
+        secret_key: Some("another-secret-of-at-least-thirty-two-bytes".into()),
+        ..config()
+    });
+    // Serialised and read back: nothing recorded at minting survives.
+    let foreign = other
+        .create_token_pair("u1", &authx::TokenOptions::new())
+        .unwrap();
+    let foreign: authx::TokenPair =
+        serde_json::from_str(&serde_json::to_string(&foreign).unwrap()).unwrap();
+    let mut headers = HeaderMap::new();
+    let err = auth
+        .set_pair_cookies(TokenType::Refresh, &foreign, &mut headers, None)
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidSignature);
+    assert!(headers.is_empty());
+    // Our own pair, read back the same way, still works (verified).
+    let own = auth
+        .create_token_pair("u1", &authx::TokenOptions::new())
+        .unwrap();
+    let own: authx::TokenPair =
+        serde_json::from_str(&serde_json::to_string(&own).unwrap()).unwrap();
+    auth.set_pair_cookies(TokenType::Refresh, &own, &mut headers, None)
+        .unwrap();
+    assert_eq!(header_strings(&headers).len(), 2);
+}

@@ -3,7 +3,7 @@
 use axum::response::{IntoResponseParts, ResponseParts};
 use http::HeaderMap;
 
-use crate::{AuthX, Result, TokenType};
+use crate::{AuthX, Result, TokenPair, TokenType};
 
 /// Auth cookies to set or clear, as a response part. Responses carrying it
 /// also get `Cache-Control: no-store` (H6).
@@ -77,6 +77,24 @@ impl AuthCookies {
     pub fn set_refresh(mut self, token: &str) -> Result<Self> {
         self.auth
             .set_cookies(TokenType::Refresh, token, &mut self.headers, None)?;
+        Ok(self)
+    }
+
+    /// Sets the cookies of the `kind` token of a pair (see
+    /// [`AuthX::set_pair_cookies`]: a pair just issued is not verified again).
+    ///
+    /// ```
+    /// # let auth = authx::AuthX::new(authx::AuthXConfig {
+    /// #     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    /// #     ..Default::default()
+    /// # })?;
+    /// let pair = auth.create_token_pair("u", &authx::TokenOptions::new())?;
+    /// let c = authx::axum::AuthCookies::new(&auth).set_from_pair(authx::TokenType::Refresh, &pair)?;
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn set_from_pair(mut self, kind: TokenType, pair: &TokenPair) -> Result<Self> {
+        self.auth
+            .set_pair_cookies(kind, pair, &mut self.headers, None)?;
         Ok(self)
     }
 
