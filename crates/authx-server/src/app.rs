@@ -135,6 +135,33 @@ struct TokenResponse {
     token_type: &'static str,
 }
 
+impl IntoResponse for TokenResponse {
+    fn into_response(self) -> Response {
+        // A token we minted is base64url and dots, which JSON needs no
+        // escapes for: the body is assembled around it instead of having
+        // serde_json scan its few hundred bytes for escapes (login and
+        // refresh). Anything else goes through serde_json.
+        let plain = self.access_token.bytes().fold(true, |ok, b| {
+            ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.'))
+        });
+        if !plain || self.token_type != "bearer" {
+            return Json(self).into_response();
+        }
+        let mut body = String::with_capacity(self.access_token.len() + 48);
+        body.push_str(r#"{"access_token":""#);
+        body.push_str(&self.access_token);
+        body.push_str(r#"","token_type":"bearer"}"#);
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()
+    }
+}
+
 /// FastAPI's 422 shape for a body that does not validate.
 fn unprocessable(rejection: &JsonRejection) -> Response {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -265,18 +292,19 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
         Ok(t) => t,
         Err(e) => return reject(&state, e),
     };
-    let cookies = match AuthCookies::new(&state.auth).set_from_pair(TokenType::Refresh, &issued.pair) {
-        Ok(c) => c,
-        Err(e) => return reject(&state, e),
-    };
+    let cookies =
+        match AuthCookies::new(&state.auth).set_from_pair(TokenType::Refresh, &issued.pair) {
+            Ok(c) => c,
+            Err(e) => return reject(&state, e),
+        };
     state.metrics.logins.with_label_values(&["success"]).inc();
     tracing::info!(event = "login_success", user = %user.username, session = %issued.session_id, %ip, "login");
     (
         cookies,
-        Json(TokenResponse {
+        TokenResponse {
             access_token: issued.pair.access_token,
             token_type: "bearer",
-        }),
+        },
     )
         .into_response()
 }
@@ -300,18 +328,19 @@ async fn refresh(State(state): State<AppState>, request: Request) -> Response {
         Ok(t) => t,
         Err(e) => return reject(&state, e),
     };
-    let cookies = match AuthCookies::new(&state.auth).set_from_pair(TokenType::Refresh, &issued.pair) {
-        Ok(c) => c,
-        Err(e) => return reject(&state, e),
-    };
+    let cookies =
+        match AuthCookies::new(&state.auth).set_from_pair(TokenType::Refresh, &issued.pair) {
+            Ok(c) => c,
+            Err(e) => return reject(&state, e),
+        };
     state.metrics.refreshes.inc();
     tracing::info!(event = "refresh", user = %payload.sub, session = %issued.session_id, grace = issued.grace, "refresh");
     (
         cookies,
-        Json(TokenResponse {
+        TokenResponse {
             access_token: issued.pair.access_token,
             token_type: "bearer",
-        }),
+        },
     )
         .into_response()
 }
@@ -628,4 +657,61 @@ pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
         );
     }
     app
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(res: Response) -> (Option<HeaderValue>, String) {
+        let ct = res.headers().get(header::CONTENT_TYPE).cloned();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        (ct, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn token_response_is_what_serde_json_writes() {
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlLV8";
+        let (ct, body) = body_of(
+            TokenResponse {
+                access_token: token.to_owned(),
+                token_type: "bearer",
+            }
+            .into_response(),
+        )
+        .await;
+        assert_eq!(ct, Some(HeaderValue::from_static("application/json")));
+        let expected = serde_json::to_string(&TokenResponse {
+            access_token: token.to_owned(),
+            token_type: "bearer",
+        })
+        .unwrap_or_default();
+        assert_eq!(body, expected);
+    }
+
+    #[tokio::test]
+    async fn token_response_escapes_what_needs_escaping() {
+        // Not a token we would mint, but never invalid JSON either.
+        let odd = "a\"b\\c";
+        let (_, body) = body_of(
+            TokenResponse {
+                access_token: odd.to_owned(),
+                token_type: "bearer",
+            }
+            .into_response(),
+        )
+        .await;
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        assert_eq!(v["access_token"], odd);
+        assert_eq!(v["token_type"], "bearer");
+    }
+
+    #[test]
+    fn root_document_is_the_seed_json() {
+        let v: Value = serde_json::from_str(ROOT_DOCUMENT).unwrap_or_default();
+        assert_eq!(v["message"], "AuthX Dual Token Location Example");
+        assert_eq!(v["flow"].as_object().map(serde_json::Map::len), Some(4));
+    }
 }

@@ -209,9 +209,7 @@ impl Sessions {
             .fresh(false)
             .expiry(Expiry::At(exp))
             .with_jti(refresh_jti);
-        let (refresh_token, refresh) = self
-            .auth
-            .mint(sub, TokenType::Refresh, &refresh_opts)?;
+        let (refresh_token, refresh) = self.auth.mint(sub, TokenType::Refresh, &refresh_opts)?;
         Ok(TokenPair {
             access_token,
             refresh_token,

@@ -1265,7 +1265,8 @@ fn pair_cookies_equal_the_cookies_of_a_verified_token() {
             let mut verified = HeaderMap::new();
             auth.set_cookies(kind, token, &mut verified, None).unwrap();
             let mut minted = HeaderMap::new();
-            auth.set_pair_cookies(kind, &pair, &mut minted, None).unwrap();
+            auth.set_pair_cookies(kind, &pair, &mut minted, None)
+                .unwrap();
             assert_eq!(header_strings(&minted), header_strings(&verified));
             assert_eq!(header_strings(&minted).len(), 2, "token and CSRF cookies");
         }
