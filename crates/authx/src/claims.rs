@@ -474,9 +474,16 @@ impl Malformed {
     }
 }
 
+/// The decoded segment as text: one UTF-8 check over the whole segment
+/// (an ASCII fast path, as claims nearly always are) lets serde_json parse
+/// from a `str` and skip checking each string again.
+fn utf8(json: &[u8], malformed: Malformed) -> Result<&str> {
+    std::str::from_utf8(json).map_err(|_| malformed.into_kind().into())
+}
+
 pub(crate) fn parse_header(json: &[u8]) -> Result<Header<'_>> {
     let failure = Failure::default();
-    let mut de = serde_json::Deserializer::from_slice(json);
+    let mut de = serde_json::Deserializer::from_str(utf8(json, Malformed::Header)?);
     let header = de
         .deserialize_map(HeaderVisitor { failure: &failure })
         .and_then(|h| de.end().map(|()| h));
@@ -681,7 +688,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
 
 pub(crate) fn parse_claims(json: &[u8], identity_claim: &str) -> Result<TokenPayload> {
     let failure = Failure::default();
-    let mut de = serde_json::Deserializer::from_slice(json);
+    let mut de = serde_json::Deserializer::from_str(utf8(json, Malformed::Claims)?);
     let claims = de
         .deserialize_map(ClaimsVisitor {
             identity_claim,
