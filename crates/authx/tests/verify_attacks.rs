@@ -465,12 +465,11 @@ fn invalid_utf8_in_a_header_name_is_rejected() {
     assert_rejected(&auth(), &t, &malformed(Malformed::Header), "member name");
 }
 
-/// LIBRARY BUG: the header parser skips the values of members it does not
-/// know with `serde::de::IgnoredAny` (src/claims.rs, `HeaderVisitor`, the
-/// `other =>` arm), and serde_json's `ignore_str` does not validate UTF-8, so
-/// a header whose `cty` value holds the byte 0xFF is accepted, although
-/// `Malformed::Header` is documented as "not one JSON object, or not UTF-8"
-/// (checklist F4). The claims parser rejects the same bytes.
+/// Regression: the header parser once skipped the values of members it does
+/// not know with `serde::de::IgnoredAny`, and serde_json's `ignore_str` does
+/// not validate UTF-8, so a header whose `cty` value held the byte 0xFF was
+/// accepted (checklist F4). The whole segment is now checked for UTF-8 and
+/// unknown values are parsed.
 #[test]
 fn invalid_utf8_in_a_header_value_is_rejected() {
     let t = raw_token(
@@ -500,9 +499,9 @@ fn lone_surrogates_are_rejected() {
     assert_eq!(jwt_err(&auth, &t), malformed(Malformed::Claims));
 }
 
-/// LIBRARY BUG: same cause as `invalid_utf8_in_a_header_value_is_rejected`:
+/// Regression, same cause as `invalid_utf8_in_a_header_value_is_rejected`:
 /// `IgnoredAny` does not decode `\u` escapes, so a lone surrogate in an
-/// unknown header member is accepted, while the claims parser rejects it
+/// unknown header member was accepted, while the claims parser rejected it
 /// (attack catalogue: "invalid UTF-8, lone surrogates").
 #[test]
 fn lone_surrogate_in_a_header_value_is_rejected() {
