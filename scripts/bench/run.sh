@@ -17,6 +17,7 @@
 #   BENCH_LOAD_WAIT  give up waiting after this many seconds, run anyway (300)
 #   BENCH_ONLY       space-separated subset of: A B C     (all)
 #   BENCH_ROUTES     space-separated subset of: protected healthz refresh (all)
+#   BENCH_SERVER_ARGS extra authx-server flags for A and B, e.g. "--http-workers 2" ()
 #   REDIS_URL        Redis for run B                      (redis://127.0.0.1:6379)
 #   SEED_FILE        the seed page holding the FastAPI app
 #                    (/work/shared/seed/000_7d5807d1cce8bb7e.txt)
@@ -47,6 +48,7 @@ LOAD_WAIT="${BENCH_LOAD_WAIT:-300}"
 ONLY="${BENCH_ONLY:-A B C}"
 ROUTES="${BENCH_ROUTES:-protected healthz refresh}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+SERVER_ARGS="${BENCH_SERVER_ARGS:-}"
 TICK=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
@@ -243,9 +245,11 @@ start_authx() {
     shift 2
     rm -f "$db" "$db"-wal "$db"-shm "$db".secret
     local secret; secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))') # 64 chars
+    # SERVER_ARGS is split into words on purpose (several flags).
+    # shellcheck disable=SC2086
     env "$@" JWT_SECRET_KEY="$secret" "$SERVER_BIN" \
         --bind 127.0.0.1:0 --database "$db" \
-        --login-rate-per-ip 0 --login-rate-per-user 0 \
+        --login-rate-per-ip 0 --login-rate-per-user 0 $SERVER_ARGS \
         >"$OUT/server-$label.out" 2>"$OUT/server-$label.log" &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
@@ -333,14 +337,15 @@ if [[ " $ONLY " == *" C "* ]]; then
 fi
 
 # ---------------------------------------------------------------- report
-python3 - "$RESULTS" "$OUT/results.md" "$GIT_REV" "$GIT_DIRTY" "$BIN_SHA" "$BIN_TIME" "$DURATION" "$THREADS" "$CONNS" "$NSESS" <<'PY'
+python3 - "$RESULTS" "$OUT/results.md" "$GIT_REV" "$GIT_DIRTY" "$BIN_SHA" "$BIN_TIME" "$DURATION" "$THREADS" "$CONNS" "$NSESS" "$SERVER_ARGS" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-rev, dirty, sha, built, dur, thr, conns, nsess = sys.argv[3:11]
+rev, dirty, sha, built, dur, thr, conns, nsess, server_args = sys.argv[3:12]
 out = []
 out.append(f"Source: `{rev}`" + (f" plus uncommitted changes to {dirty}" if dirty else " (crates clean)") +
            f"; authx-server binary sha256 `{sha}…`, built {built}. wrk -d{dur}s: `-t{thr} -c{conns}` for the GET routes, "
-           f"`-t{nsess} -c{nsess}` (one session per connection) for /refresh.")
+           f"`-t{nsess} -c{nsess}` (one session per connection) for /refresh." +
+           (f" authx-server flags: `{server_args}`." if server_args else ""))
 out.append("")
 out.append("| server | route | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | non-200 (Lua) | rotations | server CPU µs/req | redis CPU µs/req | wrk CPU µs/req | other CPU % | RSS at start MiB | peak RSS MiB | load1 at start |")
 out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -33,10 +33,10 @@ fn rfc_config() -> AuthXConfig {
     }
 }
 
-/// A verifier at `secs`. LIBRARY BUG (see
-/// `an_oct_jwk_alone_builds_an_hmac_verifier`): an HMAC configuration needs
-/// a `secret_key` even when `jwks` holds the keys, so add a fresh random one
-/// that cannot verify the example; the example is verified by the JWKS key.
+/// A verifier at `secs`. Written when an HMAC configuration needed a
+/// `secret_key` even with `jwks` holding the keys (fixed since, see
+/// `an_oct_jwk_alone_builds_an_hmac_verifier`): the fresh random secret
+/// cannot verify the example, which the JWKS key verifies.
 fn verifier_at(secs: i64) -> AuthX {
     let config = AuthXConfig {
         secret_key: Some(generate_secret().into()),
@@ -45,7 +45,7 @@ fn verifier_at(secs: i64) -> AuthX {
     AuthX::with_clock(config, Arc::new(ManualClock::at_secs(secs))).unwrap()
 }
 
-/// LIBRARY BUG: `KeySet::from_config` (src/keys.rs) returns "secret_key:
+/// Regression test for a fixed bug: `KeySet::from_config` (src/keys.rs) returned "secret_key:
 /// algorithm HS256 requires secret_key" when `jwks` supplies the HMAC keys,
 /// while its public-key branch accepts `jwks` alone. A verify-only HMAC
 /// configuration from a JWKS (the only way to use a binary key such as this

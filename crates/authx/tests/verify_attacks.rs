@@ -843,8 +843,8 @@ fn decode_algorithms_widens_the_allowlist_only_as_configured() {
     assert_eq!(decode_err(&auth, &t), ErrorKind::AlgorithmNotAllowed);
 }
 
-/// LIBRARY BUG (Wycheproof JWK tcIds 25, 26): an `oct` JWK whose `alg` is an
-/// encryption algorithm is bound to the configured HS256 (`jwks_verifiers`
+/// Regression test for a fixed bug (Wycheproof JWK tcIds 25, 26): an `oct`
+/// JWK whose `alg` is an encryption algorithm was bound to the configured HS256 (`jwks_verifiers`
 /// in src/keys.rs: an unknown `alg` "binds nothing"), although `AuthXConfig::jwks` documents
 /// that each key is bound to "its `alg` member" and that keys whose
 /// algorithm is not accepted are left out (checklist A1).
@@ -874,10 +874,10 @@ fn a_jwk_labelled_a256gcm_is_never_used_as_an_hs256_key() {
     }
 }
 
-/// LIBRARY BUG (Wycheproof JWK tcIds 19, 20): a P-256 JWK labelled with
+/// Regression test for a fixed bug (Wycheproof JWK tcIds 19, 20): a P-256 JWK labelled with
 /// another algorithm (`ES224`, or `ES521`, RFC 7520's spelling of ES512) is
 /// bound to ES256 by its curve (`jwks_verifiers` in src/keys.rs) instead of
-/// being refused or left out (checklist A1: each key is bound to one
+/// being refused or left out, before the fix (checklist A1: each key is bound to one
 /// algorithm, its own).
 #[test]
 fn a_jwk_labelled_with_another_ec_algorithm_never_verifies_es256() {
@@ -1514,7 +1514,7 @@ fn float_nbf_is_accepted() {
     assert!(auth.decode_token(&t).is_ok());
 }
 
-/// LIBRARY BUG: `AuthX::check_time` (src/token.rs) compares `iat` with the
+/// Regression test for a fixed bug: `AuthX::check_time` (src/token.rs) compared `iat` with the
 /// current time floored to the second, so a token issued 0.3 s into a second
 /// and verified 0.5 s into it (0.2 s later) is refused as issued in the
 /// future. Fractional NumericDates are legal (RFC 7519 §2, checklist C6);

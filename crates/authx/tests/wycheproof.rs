@@ -128,12 +128,11 @@ fn verifier(alg: Algorithm, keys: &Value) -> authx::Result<AuthX> {
         algorithm: alg,
         decode_algorithms: vec![alg],
         jwks: Some(json!({ "keys": keys }).to_string()),
-        // LIBRARY BUG (see `rfc7515::an_oct_jwk_alone_builds_an_hmac_verifier`):
-        // an HMAC configuration requires `secret_key` even when `jwks` holds
-        // the keys (`KeySet::from_config` in src/keys.rs), whereas a
-        // public-key configuration may rely on `jwks` alone. Work around it
-        // with a fresh random secret that can verify none of the vectors, so
-        // the vectors still exercise the JWKS keys.
+        // Fixed bug (see `rfc7515::an_oct_jwk_alone_builds_an_hmac_verifier`):
+        // an HMAC configuration required `secret_key` even when `jwks` held
+        // the keys (`KeySet::from_config` in src/keys.rs). The workaround
+        // stays harmless: a fresh random secret that can verify none of the
+        // vectors, so the vectors still exercise the JWKS keys.
         secret_key: alg.is_hmac().then(|| generate_secret().into()),
         ..Default::default()
     })
