@@ -137,3 +137,39 @@ fn zero_workers_means_one_per_cpu_less_one() {
     let mut stream = connect(&server);
     assert_eq!(get(&mut stream, "/").0, "HTTP/1.1 200 OK");
 }
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let (_dir, mut server) = start_with(&["--http-workers", "1"]);
+    let body = r#"{"username":"user1","password":"password1"}"#;
+    let (first, rest) = body.split_at(10);
+    let mut stream = connect(&server);
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .expect("write head and part of the body");
+    stream.flush().expect("flush");
+    std::thread::sleep(Duration::from_millis(200));
+    // The request is in flight (its body half sent) when the signal comes.
+    let pid = server.pid();
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(rest.as_bytes()).expect("write the rest");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the response, then the connection closes");
+    assert!(
+        response.starts_with("HTTP/1.1 200 OK"),
+        "in-flight login was not answered: {response}"
+    );
+    assert!(response.contains("\"access_token\""), "{response}");
+    let status = server.terminate().expect("exited after the request");
+    assert!(status.success(), "exit status {status}");
+}
