@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authx::axum::{AccessToken, AuthCookies, AuthRejection, HeaderOnly};
+use authx::axum::{
+    AccessToken, AuthCookies, AuthRejection, CookieOnly, HeaderOnly, RotatedSession,
+};
 use authx::sessions::{ClientInfo, Sessions};
 use authx::store::{Family, TokenStore};
-use authx::{
-    AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType, VerifyOptions,
-};
+use authx::{AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRef, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -55,6 +55,12 @@ pub(crate) struct AppInner {
 impl FromRef<AppState> for AuthX {
     fn from_ref(state: &AppState) -> AuthX {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Sessions {
+        state.sessions.clone()
     }
 }
 
@@ -313,20 +319,15 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
 /// The refresh cookie is verified (signature, type, CSRF) and then rotated:
 /// the rotation is the store check, done once and atomically, so the
 /// revocation hook's separate session lookup is skipped here.
-async fn refresh(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let cookie_only = FindOptions::new().locations(&[TokenLocation::Cookies]);
-    let verified = state
-        .auth
-        .get_token_from_request(&parts, TokenType::Refresh, cookie_only)
-        .and_then(|rt| state.auth.verify_token(&rt, VerifyOptions::default()));
-    let payload = match verified {
-        Ok(p) => p,
-        Err(e) => return reject(&state, e),
-    };
-    let issued = match state.sessions.refresh(&payload).await {
-        Ok(t) => t,
-        Err(e) => return reject(&state, e),
+async fn refresh(
+    State(state): State<AppState>,
+    rotated: Result<RotatedSession<CookieOnly>, AuthRejection>,
+) -> Response {
+    // Verified (signature, type, CSRF) and rotated in one step: the store
+    // is asked once, by the rotation.
+    let (payload, issued) = match rotated {
+        Ok(r) => (r.presented, r.tokens),
+        Err(r) => return reject(&state, r.into_error()),
     };
     let cookies =
         match AuthCookies::new(&state.auth).set_from_pair(TokenType::Refresh, &issued.pair) {

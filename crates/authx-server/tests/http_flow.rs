@@ -974,7 +974,11 @@ async fn a_wrong_method_gets_the_seed_error_shape() {
 async fn expired_tokens_are_refused() {
     let (_dir, s) = start_with(&["--access-ttl", "1", "--refresh-ttl", "3"]);
     let t = s.login("user1", "password1").await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // `exp` is whole seconds: the access token ends within 1 s of login and
+    // the refresh token between 2 and 3 s after it, so at 1.1 s the first
+    // has expired and the second has not, whatever the login's fraction of
+    // a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
         s.protected(&t.access).await.detail(401),
         "Token has expired"

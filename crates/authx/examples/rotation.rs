@@ -21,7 +21,7 @@
 
 use std::sync::Arc;
 
-use authx::axum::{AccessToken, RefreshToken};
+use authx::axum::{AccessToken, RotatedSession};
 use authx::sessions::{ClientInfo, Sessions};
 use authx::store::{MemoryStore, SESSION_CLAIM};
 use authx::{AuthX, AuthXConfig, Error, TokenOptions};
@@ -42,6 +42,13 @@ struct AppState {
 impl FromRef<AppState> for AuthX {
     fn from_ref(state: &AppState) -> AuthX {
         state.sessions.auth().clone()
+    }
+}
+
+/// `RotatedSession` needs the `Sessions`.
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Sessions {
+        state.sessions.clone()
     }
 }
 
@@ -73,10 +80,10 @@ async fn login(State(s): State<AppState>, headers: HeaderMap, Json(req): Json<Lo
     }
 }
 
-/// Rotates; a replayed retired token revokes the session.
-async fn refresh(State(s): State<AppState>, token: RefreshToken) -> Result<Response, Error> {
-    let next = s.sessions.refresh(&token.payload).await?;
-    Ok((NO_STORE, Json(next.pair)).into_response())
+/// Verifies and rotates in one step (one store call); a replayed retired
+/// token revokes the session.
+async fn refresh(rotated: RotatedSession) -> Response {
+    (NO_STORE, Json(rotated.tokens.pair)).into_response()
 }
 
 /// Ends this session: the access token's `sid` names it.

@@ -233,3 +233,76 @@ token_extractor!(
     /// ```
     FreshAccessToken, TokenType::Access, true
 );
+
+/// A refresh token verified and rotated in one step: the request's refresh
+/// token is checked (signature, type, CSRF) and handed to
+/// [`Sessions::refresh`](crate::sessions::Sessions::refresh), which checks
+/// the session and rotates it atomically in the store.
+///
+/// Prefer it to [`RefreshToken`] followed by `Sessions::refresh`: with a
+/// [`Sessions`](crate::sessions::Sessions) store installed, `RefreshToken`
+/// asks the store whether the session is still active, and the rotation
+/// then asks again; here the store is asked once, by the rotation, which
+/// refuses a revoked, ended or expired session and a replayed token as
+/// well.
+///
+/// ```
+/// use authx::axum::{AuthCookies, CookieOnly, RotatedSession};
+/// use authx::sessions::Sessions;
+/// use authx::TokenType;
+/// use axum::response::IntoResponse;
+///
+/// async fn refresh(
+///     axum::extract::State(sessions): axum::extract::State<Sessions>,
+///     rotated: RotatedSession<CookieOnly>,
+/// ) -> Result<impl IntoResponse, authx::Error> {
+///     let cookies = AuthCookies::new(sessions.auth())
+///         .set_from_pair(TokenType::Refresh, &rotated.tokens.pair)?;
+///     Ok((cookies, rotated.tokens.pair.access_token))
+/// }
+/// let app: axum::Router<Sessions> = axum::Router::new()
+///     .route("/refresh", axum::routing::post(refresh));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RotatedSession<L = Configured> {
+    /// The verified claims of the refresh token the client presented.
+    pub presented: TokenPayload,
+    /// Where that token was found.
+    pub location: TokenLocation,
+    /// The new pair and its session.
+    pub tokens: crate::sessions::SessionTokens,
+    _locations: PhantomData<L>,
+}
+
+impl<S, L> FromRequestParts<S> for RotatedSession<L>
+where
+    crate::sessions::Sessions: FromRef<S>,
+    S: Send + Sync,
+    L: Locations,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthRejection> {
+        let sessions = crate::sessions::Sessions::from_ref(state);
+        let auth = sessions.auth();
+        let run = async {
+            let mut find = FindOptions::new();
+            if let Some(l) = L::LOCATIONS {
+                find = find.locations(l);
+            }
+            let rt = auth.get_token_from_request(parts, TokenType::Refresh, find)?;
+            // Signature, time, type and CSRF; the session is the rotation's
+            // to check (the store is asked once).
+            let presented = auth.verify_token(&rt, VerifyOptions::default())?;
+            let tokens = sessions.refresh(&presented).await?;
+            Ok::<_, crate::Error>(Self {
+                presented,
+                location: rt.location,
+                tokens,
+                _locations: PhantomData,
+            })
+        };
+        run.await.map_err(|e| AuthRejection::new(auth, e))
+    }
+}

@@ -1,6 +1,6 @@
 //! axum 0.8 integration (feature `axum`, on by default).
 //!
-//! - Extractors: [`AccessToken`], [`RefreshToken`], [`FreshAccessToken`],
+//! - Extractors: [`AccessToken`], [`RefreshToken`], [`FreshAccessToken`], [`RotatedSession`],
 //!   each narrowed by a location marker ([`HeaderOnly`], [`CookieOnly`],
 //!   [`QueryOnly`], [`Configured`]) and optionally typed custom claims;
 //!   `Option<AccessToken>` for optional authentication; [`Subject`] for the
@@ -25,7 +25,7 @@ mod subject;
 
 pub use extract::{
     AccessToken, Authenticated, Configured, CookieOnly, FreshAccessToken, HeaderOnly, Locations,
-    NoClaims, QueryOnly, RefreshToken,
+    NoClaims, QueryOnly, RefreshToken, RotatedSession,
 };
 pub use implicit_refresh::{ImplicitRefresh, ImplicitRefreshLayer};
 pub use layer::{RequireAccess, RequireAccessLayer};
