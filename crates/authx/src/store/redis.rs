@@ -112,7 +112,13 @@ impl RedisStore {
                 "RedisStore::connect must be called within a Tokio runtime",
             ));
         }
-        let client = redis::Client::open(url).map_err(unavailable)?;
+        // TCP_NODELAY: commands from concurrent requests share one
+        // multiplexed connection, and Nagle's algorithm would hold each
+        // small write until the previous one is acknowledged.
+        let info = redis::IntoConnectionInfo::into_connection_info(url)
+            .map_err(unavailable)?
+            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        let client = redis::Client::open(info).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(2)))
