@@ -189,11 +189,11 @@ impl AuthX {
         headers: &mut HeaderMap,
         max_age: Option<Duration>,
     ) -> Result<()> {
-        let (token, index) = match kind {
-            TokenType::Access => (&pair.access_token, 0),
-            TokenType::Refresh => (&pair.refresh_token, 1),
+        let (token, minted) = match kind {
+            TokenType::Access => (&pair.access_token, &pair.access_minted),
+            TokenType::Refresh => (&pair.refresh_token, &pair.refresh_minted),
         };
-        match pair.minted.as_deref().map(|m| &m[index]) {
+        match minted {
             Some(m) => self.set_known_cookies(
                 kind,
                 token,

@@ -214,7 +214,8 @@ impl Sessions {
             access_token,
             refresh_token,
             token_type: "bearer".into(),
-            minted: Some(Box::new([access, refresh])),
+            access_minted: Some(access),
+            refresh_minted: Some(refresh),
         })
     }
 

@@ -396,7 +396,7 @@ impl TokenOptions {
 /// assert_eq!(pair.token_type, "bearer");
 /// # Ok::<(), authx::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TokenPair {
     /// The access token.
     pub access_token: String,
@@ -404,11 +404,26 @@ pub struct TokenPair {
     pub refresh_token: String,
     /// Always `"bearer"`.
     pub token_type: String,
-    /// What minting recorded about each token (its CSRF value and
+    /// What minting recorded about the access token (its CSRF value and
     /// expiry), so setting its cookies needs no second verification.
     #[serde(skip)]
-    pub(crate) minted: Option<Box<[Minted; 2]>>,
+    pub(crate) access_minted: Option<Minted>,
+    /// The same for the refresh token.
+    #[serde(skip)]
+    pub(crate) refresh_minted: Option<Minted>,
 }
+
+/// Pairs are equal when their tokens are: what minting recorded is a
+/// cache of the tokens' own claims, absent from a pair read back from JSON.
+impl PartialEq for TokenPair {
+    fn eq(&self, other: &Self) -> bool {
+        self.access_token == other.access_token
+            && self.refresh_token == other.refresh_token
+            && self.token_type == other.token_type
+    }
+}
+
+impl Eq for TokenPair {}
 
 /// The parts of a freshly minted token that cookies need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -791,7 +806,8 @@ impl AuthX {
             access_token,
             refresh_token,
             token_type: "bearer".into(),
-            minted: Some(Box::new([access, refresh])),
+            access_minted: Some(access),
+            refresh_minted: Some(refresh),
         })
     }
 

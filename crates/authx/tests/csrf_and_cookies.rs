@@ -1296,8 +1296,10 @@ fn a_pair_from_elsewhere_is_verified_before_its_cookies_are_set() {
     let own = auth
         .create_token_pair("u1", &authx::TokenOptions::new())
         .unwrap();
-    let own: authx::TokenPair =
+    let read_back: authx::TokenPair =
         serde_json::from_str(&serde_json::to_string(&own).unwrap()).unwrap();
+    assert_eq!(read_back, own, "equality looks at the tokens only");
+    let own = read_back;
     auth.set_pair_cookies(TokenType::Refresh, &own, &mut headers, None)
         .unwrap();
     assert_eq!(header_strings(&headers).len(), 2);
