@@ -78,6 +78,14 @@ pub struct Authenticated {
     pub location: TokenLocation,
 }
 
+/// Where to look: the configured locations, or the route's narrowing.
+fn find_options(locations: Option<&[TokenLocation]>) -> FindOptions<'_> {
+    match locations {
+        Some(l) => FindOptions::new().locations(l),
+        None => FindOptions::new(),
+    }
+}
+
 pub(crate) async fn authenticate(
     auth: &AuthX,
     parts: &Parts,
@@ -94,10 +102,7 @@ pub(crate) async fn authenticate(
         }
         return Ok(done.clone());
     }
-    let mut find = FindOptions::new();
-    if let Some(l) = locations {
-        find = find.locations(l);
-    }
+    let find = find_options(locations);
     let rt = auth.get_token_from_request(parts, kind, find)?;
     let opts = VerifyOptions {
         verify_type: true,
@@ -287,10 +292,7 @@ where
         let sessions = crate::sessions::Sessions::from_ref(state);
         let auth = sessions.auth();
         let run = async {
-            let mut find = FindOptions::new();
-            if let Some(l) = L::LOCATIONS {
-                find = find.locations(l);
-            }
+            let find = find_options(L::LOCATIONS);
             let rt = auth.get_token_from_request(parts, TokenType::Refresh, find)?;
             // Signature, time, type and CSRF; the session is the rotation's
             // to check (the store is asked once).
