@@ -161,16 +161,7 @@ async fn concurrent_refreshes_on_both_instances_converge() {
         let url = server.url("/refresh");
         let t0 = t0.clone();
         tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .header(
-                    "cookie",
-                    format!(
-                        "refresh_token_cookie={}; csrf_refresh_token={}",
-                        t0.refresh, t0.csrf
-                    ),
-                )
-                .header("x-csrf-token", &t0.csrf)
+            let res = support::refresh_request(&client, url, &t0.refresh, &t0.csrf)
                 .send()
                 .await
                 .expect("request");

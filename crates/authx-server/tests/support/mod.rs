@@ -225,6 +225,23 @@ impl Spawn {
     }
 }
 
+/// `POST /refresh` as a browser sends it: both cookies and the CSRF header.
+/// A free function, so spawned tasks can send it with a cloned client.
+pub fn refresh_request(
+    client: &reqwest::Client,
+    url: String,
+    refresh: &str,
+    csrf: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header(
+            "cookie",
+            format!("refresh_token_cookie={refresh}; csrf_refresh_token={csrf}"),
+        )
+        .header("x-csrf-token", csrf)
+}
+
 /// An HTTP client that neither follows redirects nor keeps cookies.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -517,15 +534,12 @@ impl Server {
 
     /// POST /refresh with the refresh cookie, the CSRF cookie and header.
     pub async fn refresh_raw(&self, refresh: &str, csrf: &str) -> Resp {
-        self.send(
-            self.client
-                .post(self.url("/refresh"))
-                .header(
-                    "cookie",
-                    format!("refresh_token_cookie={refresh}; csrf_refresh_token={csrf}"),
-                )
-                .header("x-csrf-token", csrf),
-        )
+        self.send(refresh_request(
+            &self.client,
+            self.url("/refresh"),
+            refresh,
+            csrf,
+        ))
         .await
     }
 
