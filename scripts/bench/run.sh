@@ -271,25 +271,29 @@ stop() { # pid
     wait "$1" 2>/dev/null || true
 }
 
+# get_run LABEL PATH: wrk GET of PATH on the current server (SRV_BASE,
+# SRV_PID) with the Bearer header of one login, made on first use (ACCESS
+# is emptied for each server).
+get_run() {
+    if [ -z "$ACCESS" ]; then
+        read -r ACCESS _ < <(login "$SRV_BASE")
+        [ -n "$ACCESS" ] || { echo "login at $SRV_BASE failed" >&2; exit 1; }
+    fi
+    warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE$2"
+    measure "$1" "GET $2" "$SRV_PID" \
+        -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE$2"
+}
+
 # ---------------------------------------------------------------- runs
 SERVERS=""
 if [[ " $ONLY " == *" A "* ]]; then
     start_authx A "$OUT/authx-a.db"
     log "A: authx-server, SQLite store, pid $SRV_PID at $SRV_BASE"
-    if want protected; then
-        read -r ACCESS _ < <(login "$SRV_BASE")
-        [ -n "$ACCESS" ] || { echo "login failed" >&2; exit 1; }
-        warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE/protected"
-        measure "A authx-server (SQLite)" "GET /protected" "$SRV_PID" \
-            -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/protected"
-    fi
-    if want healthz; then
-        # The same Authorization header as /protected, ignored here: the two
+    ACCESS=""
+    want protected && get_run "A authx-server (SQLite)" /protected
+    # The same Authorization header as /protected, ignored here: the two
     # runs then differ only by what authx does with it.
-    warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE/healthz"
-        measure "A authx-server (SQLite)" "GET /healthz" "$SRV_PID" \
-            -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/healthz"
-    fi
+    want healthz && get_run "A authx-server (SQLite)" /healthz
     want refresh && refresh_run "A authx-server (SQLite)" "$SRV_BASE" "$SRV_PID"
     stop "$SRV_PID"
     SERVERS="$SERVERS A"
@@ -324,13 +328,8 @@ if [[ " $ONLY " == *" C "* ]]; then
     SRV_BASE="http://127.0.0.1:$port"
     wait_http "$SRV_BASE/"
     log "C: seed FastAPI + AuthX under uvicorn, pid $SRV_PID at $SRV_BASE"
-    if want protected; then
-        read -r ACCESS _ < <(login "$SRV_BASE")
-        [ -n "$ACCESS" ] || { echo "login failed" >&2; exit 1; }
-        warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE/protected"
-        measure "C seed FastAPI (uvicorn)" "GET /protected" "$SRV_PID" \
-            -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE/protected"
-    fi
+    ACCESS=""
+    want protected && get_run "C seed FastAPI (uvicorn)" /protected
     want refresh && refresh_run "C seed FastAPI (uvicorn)" "$SRV_BASE" "$SRV_PID"
     stop "$SRV_PID"
     SERVERS="$SERVERS C"
