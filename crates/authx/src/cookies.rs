@@ -166,7 +166,9 @@ impl AuthX {
     /// [`set_cookies`](Self::set_cookies) does. A pair this `AuthX` (or
     /// [`Sessions`](crate::sessions::Sessions)) has just issued carries the
     /// token's CSRF value and expiry, so the token is not verified a second
-    /// time; any other pair's token is.
+    /// time; any other pair's token is (a pair read back from JSON, say).
+    /// The recorded values belong to the tokens the pair was issued with:
+    /// after replacing one of its tokens, use [`set_cookies`](Self::set_cookies).
     ///
     /// ```
     /// # use authx::{AuthX, AuthXConfig, TokenLocation, TokenOptions, TokenType};
