@@ -184,7 +184,9 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
         );
     }
     let store = token_store(args)?;
-    let builder = AuthX::builder(config).error_body(app::error_body);
+    let builder = AuthX::builder(config)
+        .error_body(app::error_body)
+        .verified_token_cache(args.verified_token_cache);
     let sessions = Sessions::install_with(builder, store, args.revoke_access_tokens)?
         .with_grace(Duration::from_millis(args.refresh_grace_ms));
     let cors_origins = args

@@ -179,6 +179,16 @@ pub(crate) struct ServeArgs {
         global = true
     )]
     pub(crate) header_read_timeout_secs: u64,
+    /// Access tokens kept after they verified, so the next request with
+    /// the same token skips the signature check (0: off). Expiry, type and
+    /// revocation are still checked on every request; about 1 KB each.
+    #[arg(
+        long,
+        env = "AUTHX_VERIFIED_TOKEN_CACHE",
+        default_value_t = 4096,
+        global = true
+    )]
+    pub(crate) verified_token_cache: usize,
     /// Origins allowed to call the API from a browser with credentials
     /// (comma-separated, exact).
     #[arg(long, env = "AUTHX_CORS_ORIGINS", value_delimiter = ',', global = true)]

@@ -785,7 +785,24 @@ async fn sessions_list_end_and_logout_all() {
 
 #[tokio::test]
 async fn revoked_access_tokens_stop_working_when_asked() {
-    let (_dir, s) = start_with(&["--revoke-access-tokens", "true"]);
+    // The default verified-token cache is on: every access token below is
+    // used once (and so cached) before it is revoked.
+    revoked_access_tokens_stop_working(&["--revoke-access-tokens", "true"]).await;
+}
+
+#[tokio::test]
+async fn revoked_access_tokens_stop_working_without_the_verified_token_cache() {
+    revoked_access_tokens_stop_working(&[
+        "--revoke-access-tokens",
+        "true",
+        "--verified-token-cache",
+        "0",
+    ])
+    .await;
+}
+
+async fn revoked_access_tokens_stop_working(args: &[&str]) {
+    let (_dir, s) = start_with(args);
     // Logout with both tokens.
     let t = s.login("user1", "password1").await;
     s.protected(&t.access).await.expect(200);
@@ -798,12 +815,15 @@ async fn revoked_access_tokens_stop_working_when_asked() {
     // Logout with only the refresh cookie ends the session: its access
     // tokens go too.
     let t = s.login("user1", "password1").await;
+    s.protected(&t.access).await.expect(200);
     s.logout(&t, false).await.expect(200);
     s.protected(&t.access).await.detail(401);
 
     // Refreshed access tokens of an ended session, too.
     let t = s.login("user1", "password1").await;
     let t1 = s.refresh(&t).await;
+    s.protected(&t.access).await.expect(200);
+    s.protected(&t1.access).await.expect(200);
     let sid = claims(&t.access)["sid"].as_str().expect("sid").to_owned();
     let other = s.login("user1", "password1").await;
     s.delete_auth(&format!("/sessions/{sid}"), &other.access)
@@ -815,6 +835,7 @@ async fn revoked_access_tokens_stop_working_when_asked() {
 
     // Log out everywhere cuts every access token; a new login works at once.
     let x = s.login("user1", "password1").await;
+    s.protected(&x.access).await.expect(200);
     s.post_auth("/logout-all", &x.access).await.expect(200);
     s.protected(&x.access).await.detail(401);
     s.protected(&other.access).await.detail(401);
@@ -981,6 +1002,12 @@ async fn expired_tokens_are_refused() {
     let exp = claims(&t1.refresh)["exp"].as_f64().expect("exp");
     assert!(exp <= claims(&t.refresh)["exp"].as_f64().expect("exp"));
     tokio::time::sleep(Duration::from_millis(3100)).await;
+    // t1's access token was served (and kept by the verified-token cache)
+    // above; its expiry is still checked.
+    assert_eq!(
+        s.protected(&t1.access).await.detail(401),
+        "Token has expired"
+    );
     let res = s.refresh_with(&t1).await;
     res.detail(401);
     assert!(

@@ -81,6 +81,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("create", |b| {
         b.iter(|| auth.create_access_token(black_box("user1")).unwrap())
     });
+    // The same token again, with the verified-token cache on: what a hit
+    // costs (lookup, time checks, a copy of the claims).
+    let cached = AuthX::builder(auth.config().clone())
+        .verified_token_cache(4096)
+        .build()
+        .unwrap();
+    assert!(cached.decode_token(&token).is_ok());
+    g.bench_function("verify_cached", |b| {
+        b.iter(|| cached.decode_token(black_box(&token)).unwrap())
+    });
     g.finish();
 
     for alg in [Algorithm::ES256, Algorithm::EdDSA] {

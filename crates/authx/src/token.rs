@@ -40,6 +40,7 @@ pub struct AuthXBuilder {
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn RevocationCheck>>,
     error_body: Option<Arc<ErrorBodyFn>>,
+    verified_cache: usize,
 }
 
 impl fmt::Debug for AuthXBuilder {
@@ -126,6 +127,39 @@ impl AuthXBuilder {
         self
     }
 
+    /// Keeps up to `capacity` access tokens that passed verification, so a
+    /// client presenting the same token again skips the signature check and
+    /// the parsing. Off (0) by default.
+    ///
+    /// What a hit skips is only what cannot change for the same token
+    /// string under the same keys and configuration: format, algorithm,
+    /// key, signature, claim parsing, audience and issuer. Expiry,
+    /// not-before and issued-at are checked on every use, and so are type,
+    /// freshness, CSRF and the [revocation hook](Self::revocation). The key
+    /// is the whole token, compared byte for byte, and only tokens that
+    /// verified are ever stored, so hostile input cannot fill it. Refresh
+    /// tokens are not cached (rotation uses each one once). Memory: about
+    /// the token's length plus its claims per entry (around 1 KB for the
+    /// tokens authx issues by default).
+    ///
+    /// ```
+    /// # use authx::{AuthX, AuthXConfig};
+    /// let auth = AuthX::builder(AuthXConfig {
+    ///     secret_key: Some("an-example-secret-of-at-least-32-bytes!".into()),
+    ///     ..Default::default()
+    /// })
+    /// .verified_token_cache(4096)
+    /// .build()?;
+    /// let token = auth.create_access_token("u1")?;
+    /// assert_eq!(auth.decode_token(&token)?.sub, "u1"); // verified, then kept
+    /// assert_eq!(auth.decode_token(&token)?.sub, "u1"); // from the cache
+    /// # Ok::<(), authx::Error>(())
+    /// ```
+    pub fn verified_token_cache(mut self, capacity: usize) -> Self {
+        self.verified_cache = capacity;
+        self
+    }
+
     /// Validates the configuration and parses the keys.
     ///
     /// ```
@@ -152,6 +186,8 @@ impl AuthXBuilder {
                 clock: self.clock,
                 revocation: self.revocation,
                 error_body: self.error_body,
+                verified: (self.verified_cache > 0)
+                    .then(|| quick_cache::sync::Cache::new(self.verified_cache)),
                 header_name,
                 access_csrf_header,
                 refresh_csrf_header,
@@ -190,6 +226,10 @@ struct Inner {
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn RevocationCheck>>,
     error_body: Option<Arc<ErrorBodyFn>>,
+    /// Access tokens that verified, by their whole text; see
+    /// [`AuthXBuilder::verified_token_cache`]. A crate rather than a map of
+    /// our own: it is bounded, concurrent (sharded locks) and evicts well.
+    verified: Option<quick_cache::sync::Cache<CachedToken, Arc<TokenPayload>>>,
     pub(crate) header_name: HeaderName,
     pub(crate) access_csrf_header: HeaderName,
     pub(crate) refresh_csrf_header: HeaderName,
@@ -584,6 +624,7 @@ impl AuthX {
             clock: Arc::new(SystemClock),
             revocation: None,
             error_body: None,
+            verified_cache: 0,
         }
     }
 
@@ -927,11 +968,25 @@ impl AuthX {
     /// # Ok::<(), authx::Error>(())
     /// ```
     pub fn decode_token(&self, token: &str) -> Result<TokenPayload> {
+        let cache = self.inner.verified.as_ref();
+        if let Some(hit) = cache.and_then(|c| c.get(&PresentedToken(token.as_bytes()))) {
+            // Only the time checks can change for the same token string.
+            self.check_time(hit.exp, hit.nbf, Some(hit.iat))?;
+            return Ok(TokenPayload::clone(&hit));
+        }
         let identity = &self.inner.config.identity_claim;
         let payload =
             self.with_verified_payload(token, |json| claims::parse_claims(json, identity))?;
         self.check_time(payload.exp, payload.nbf, Some(payload.iat))?;
         self.check_audience_issuer(&payload.aud, payload.iss.as_deref())?;
+        if let Some(cache) = cache
+            && payload.token_type == TokenType::Access
+        {
+            cache.insert(
+                CachedToken(token.as_bytes().into()),
+                Arc::new(payload.clone()),
+            );
+        }
         Ok(payload)
     }
 
@@ -1151,6 +1206,46 @@ impl AuthX {
     }
 }
 
+/// The text of a token in the verified-token cache. Found by hash, then
+/// compared in constant time (A6): the signature is part of the text, so
+/// no lookup reveals how much of a guessed signature matched.
+#[derive(Debug)]
+struct CachedToken(Box<[u8]>);
+
+/// A presented token, looked up in the cache without copying it.
+struct PresentedToken<'a>(&'a [u8]);
+
+fn same_token(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+impl std::hash::Hash for CachedToken {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for CachedToken {
+    fn eq(&self, other: &Self) -> bool {
+        same_token(&self.0, &other.0)
+    }
+}
+
+impl Eq for CachedToken {}
+
+impl std::hash::Hash for PresentedToken<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // The same bytes hash as `CachedToken` does: the slice's hash.
+        self.0.hash(state);
+    }
+}
+
+impl quick_cache::Equivalent<CachedToken> for PresentedToken<'_> {
+    fn equivalent(&self, key: &CachedToken) -> bool {
+        same_token(self.0, &key.0)
+    }
+}
+
 /// Whether `bytes` holds anything but base64url characters and dots (F2).
 /// Only called on the error path: on success, base64 decoding has already
 /// checked every byte.
@@ -1185,5 +1280,63 @@ fn b64_into<'a>(segment: &[u8], stack: &'a mut [u8], heap: &'a mut Vec<u8>) -> R
     } else {
         *heap = URL_SAFE_NO_PAD.decode(segment).map_err(|_| malformed())?;
         Ok(heap)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn cached(capacity: usize) -> AuthX {
+        AuthX::builder(AuthXConfig {
+            secret_key: Some("verified-token-cache-unit-secret-0123456789".into()),
+            ..Default::default()
+        })
+        .verified_token_cache(capacity)
+        .build()
+        .unwrap()
+    }
+
+    fn cached_len(auth: &AuthX) -> usize {
+        auth.inner.verified.as_ref().map_or(0, |c| c.len())
+    }
+
+    #[test]
+    fn only_access_tokens_that_verified_are_kept() {
+        let auth = cached(8);
+        let access = auth.create_access_token("u1").unwrap();
+        let refresh = auth.create_refresh_token("u1").unwrap();
+        auth.decode_token(&refresh).unwrap();
+        assert_eq!(cached_len(&auth), 0, "a refresh token was cached");
+        let mut tampered = access.clone();
+        tampered.push('A');
+        auth.decode_token(&tampered).unwrap_err();
+        auth.decode_token("a.b.c").unwrap_err();
+        assert_eq!(cached_len(&auth), 0, "a refused token was cached");
+        auth.decode_token(&access).unwrap();
+        auth.decode_token(&access).unwrap();
+        assert_eq!(cached_len(&auth), 1);
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_capacity() {
+        let auth = cached(8);
+        for i in 0..100 {
+            let token = auth.create_access_token(&format!("u{i}")).unwrap();
+            assert_eq!(auth.decode_token(&token).unwrap().sub, format!("u{i}"));
+        }
+        assert!(cached_len(&auth) <= 8, "{} entries", cached_len(&auth));
+    }
+
+    #[test]
+    fn off_by_default() {
+        let auth = AuthX::new(AuthXConfig {
+            secret_key: Some("verified-token-cache-unit-secret-0123456789".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(auth.inner.verified.is_none());
+        assert!(cached(0).inner.verified.is_none());
     }
 }

@@ -74,6 +74,21 @@ fn every_bit_flip_of_an_hs256_token_is_rejected() {
     assert!(every_single_bit_flip_is_rejected(&hs256()) > 1000);
 }
 
+/// With the verified-token cache on, the original token is a cache hit
+/// before the first flip: no flipped text may be mistaken for it.
+#[test]
+fn every_bit_flip_of_a_cached_hs256_token_is_rejected() {
+    let auth = AuthX::builder(AuthXConfig {
+        secret_key: Some(SECRET.into()),
+        ..Default::default()
+    })
+    .clock(Arc::new(ManualClock::at_secs(NOW)))
+    .verified_token_cache(16)
+    .build()
+    .unwrap();
+    assert!(every_single_bit_flip_is_rejected(&auth) > 1000);
+}
+
 #[test]
 fn every_bit_flip_of_an_es256_token_is_rejected() {
     assert!(every_single_bit_flip_is_rejected(&asymmetric(Algorithm::ES256)) > 1000);
