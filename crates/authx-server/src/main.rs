@@ -2,6 +2,7 @@
 
 mod app;
 mod layers;
+mod logbuf;
 mod metrics;
 mod openapi;
 mod ratelimit;
@@ -37,7 +38,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.serve.log_format);
+    // Only the server batches its log lines; the other commands are short
+    // and write each line at once.
+    let batch = match cli.command {
+        None | Some(Command::Serve) if cli.serve.log_flush_ms > 0 => {
+            Some(Duration::from_millis(cli.serve.log_flush_ms))
+        }
+        _ => None,
+    };
+    init_tracing(&cli.serve.log_format, batch);
     let result = match cli.command {
         None | Some(Command::Serve) => serve(cli.serve),
         Some(Command::User { action }) => user_command(&cli.serve, action),
@@ -46,6 +55,7 @@ fn main() -> ExitCode {
             action: TokenAction::Decode { token },
         }) => decode(&cli.serve, &token),
     };
+    logbuf::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -55,17 +65,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(format: &str) {
+fn init_tracing(format: &str, batch: Option<Duration>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
-    if format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
+    match (format == "json", batch) {
+        (true, Some(every)) => builder
+            .json()
+            .with_writer(logbuf::BatchedStderr::start(every))
+            .init(),
+        (true, None) => builder.json().with_writer(std::io::stderr).init(),
+        (false, Some(every)) => builder
+            .with_writer(logbuf::BatchedStderr::start(every))
+            .init(),
+        (false, None) => builder.with_writer(std::io::stderr).init(),
     }
 }
 
@@ -254,6 +269,7 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
             n => n,
         };
         tracing::info!(%local, production = args.production, workers, "listening");
+        logbuf::flush();
         // Tests and scripts read the bound port from this line.
         println!("listening on http://{local}");
         let limiter = built.state.limiter.clone();

@@ -202,6 +202,11 @@ pub(crate) struct ServeArgs {
     /// connections and runs the Redis connection and housekeeping).
     #[arg(long, env = "AUTHX_HTTP_WORKERS", default_value_t = 0, global = true)]
     pub(crate) http_workers: usize,
+    /// Milliseconds log lines may wait in memory before they are written
+    /// (batched: one write for many lines; warnings, errors and exit
+    /// flush at once). 0 writes every line as it is logged.
+    #[arg(long, env = "AUTHX_LOG_FLUSH_MS", default_value_t = 100, global = true)]
+    pub(crate) log_flush_ms: u64,
     /// Log format: text or json.
     #[arg(long, env = "AUTHX_LOG_FORMAT", default_value = "text", global = true)]
     pub(crate) log_format: String,

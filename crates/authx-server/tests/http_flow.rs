@@ -1044,3 +1044,79 @@ async fn tokens_carry_the_session_and_expected_claims() {
     let r1 = claims(&t1.refresh);
     assert!(r1["exp"].as_f64() <= r["exp"].as_f64(), "{r} {r1}");
 }
+
+/// Waits until the server's log holds `needle` (lines are written in
+/// batches, at most `--log-flush-ms` late), or panics after 5 s.
+async fn log_line(s: &Server, needle: &str) -> String {
+    for _ in 0..100 {
+        if let Some(line) = s.stderr().lines().find(|l| l.contains(needle)) {
+            return line.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no log line with {needle:?} in:\n{}", s.stderr());
+}
+
+#[tokio::test]
+async fn security_events_are_logged_without_tokens() {
+    let (_dir, s) = start_with(&["--refresh-grace-ms", "0"]);
+    s.login_raw("user1", "wrong-password").await.detail(401);
+    let t0 = s.login("user1", "password1").await;
+    let t1 = s.refresh(&t0).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    s.refresh_with(&t0).await.detail(401);
+    let t2 = s.login("user2", "password2").await;
+    s.logout(&t2, true).await.expect(200);
+
+    assert!(
+        log_line(&s, "event=\"login_failure\"")
+            .await
+            .contains("INFO")
+    );
+    assert!(
+        log_line(&s, "event=\"login_success\"")
+            .await
+            .contains("user=user1")
+    );
+    assert!(
+        log_line(&s, "event=\"refresh\"")
+            .await
+            .contains("user=user1")
+    );
+    assert!(
+        log_line(&s, "event=\"refresh_reuse_detected\"")
+            .await
+            .contains("WARN")
+    );
+    assert!(
+        log_line(&s, "event=\"logout\"")
+            .await
+            .contains("user=user2")
+    );
+    let log = s.stderr();
+    for token in [
+        &t0.access,
+        &t0.refresh,
+        &t1.access,
+        &t1.refresh,
+        &t2.access,
+        &t2.refresh,
+    ] {
+        let signature = token.rsplit('.').next().unwrap_or_default();
+        assert!(!log.contains(signature), "a token in the log:\n{log}");
+    }
+    // (The demo users' start-up line names their documented passwords.)
+    assert!(
+        !log.contains("wrong-password"),
+        "a password in the log:\n{log}"
+    );
+}
+
+#[tokio::test]
+async fn log_lines_are_written_within_the_flush_interval_or_at_once() {
+    for flush_ms in ["100", "0"] {
+        let (_dir, s) = start_with(&["--log-flush-ms", flush_ms]);
+        s.login("user1", "password1").await;
+        log_line(&s, "event=\"login_success\"").await;
+    }
+}

@@ -93,6 +93,9 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // A refresh draws four ids (two jti, two csrf).
+    c.bench_function("random_id", |b| b.iter(authx::random_id));
+
     for alg in [Algorithm::ES256, Algorithm::EdDSA] {
         let auth = asymmetric(alg);
         let token = auth.create_access_token("user1").unwrap();
