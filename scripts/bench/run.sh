@@ -12,7 +12,8 @@
 #   BENCH_WARMUP     seconds of unmeasured warm-up        (3)
 #   BENCH_THREADS    wrk threads for /protected, /healthz (2)
 #   BENCH_CONNS      wrk connections for those            (32)
-#   BENCH_SESSIONS_N sessions = threads = connections for /refresh (4)
+#   BENCH_SESSIONS_N sessions = threads = connections for /refresh; one run
+#                    per number in the list                 (4 16)
 #   BENCH_MAX_LOAD   wait while the 1-minute load average is above this (1.0)
 #   BENCH_LOAD_WAIT  give up waiting after this many seconds, run anyway (300)
 #   BENCH_ONLY       space-separated subset of: A B C     (all)
@@ -42,7 +43,7 @@ DURATION="${BENCH_DURATION:-15}"
 WARMUP="${BENCH_WARMUP:-3}"
 THREADS="${BENCH_THREADS:-2}"
 CONNS="${BENCH_CONNS:-32}"
-NSESS="${BENCH_SESSIONS_N:-4}"
+SESSION_COUNTS="${BENCH_SESSIONS_N:-4 16}"
 MAX_LOAD="${BENCH_MAX_LOAD:-1.0}"
 LOAD_WAIT="${BENCH_LOAD_WAIT:-300}"
 ONLY="${BENCH_ONLY:-A B C}"
@@ -162,11 +163,11 @@ login() {
     printf '%s %s\n' "$access" "$refresh"
 }
 
-# make_sessions BASE FILE: NSESS fresh logins, one refresh token per line
+# make_sessions BASE FILE N: N fresh logins, one refresh token per line
 make_sessions() {
     : >"$2"
     local i
-    for i in $(seq 1 "$NSESS"); do
+    for i in $(seq 1 "$3"); do
         login "$1" | cut -d' ' -f2 >>"$2"
     done
 }
@@ -226,17 +227,21 @@ warmup() { # wrk args...; unmeasured
     [ "$WARMUP" -gt 0 ] && wrk -d"${WARMUP}s" "$@" >/dev/null 2>&1 || true
 }
 
-# refresh_run LABEL BASE PID
+# refresh_run LABEL BASE PID: one measurement per number of sessions in
+# SESSION_COUNTS (a server that waits on a store may need more sessions in
+# flight than one that does not to reach its throughput).
 refresh_run() {
-    local label=$1 base=$2 pid=$3
-    # warm-up on its own sessions: a rotated token must never be replayed
-    make_sessions "$base" "$OUT/sessions-$label-warm.txt"
-    BENCH_SESSIONS="$OUT/sessions-$label-warm.txt" \
-        warmup -t"$NSESS" -c"$NSESS" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
-    make_sessions "$base" "$OUT/sessions-$label.txt"
-    BENCH_SESSIONS="$OUT/sessions-$label.txt" \
-        measure "$label" "POST /refresh" "$pid" \
-        -t"$NSESS" -c"$NSESS" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
+    local label=$1 base=$2 pid=$3 n
+    for n in $SESSION_COUNTS; do
+        # warm-up on its own sessions: a rotated token must never be replayed
+        make_sessions "$base" "$OUT/sessions-$label-warm.txt" "$n"
+        BENCH_SESSIONS="$OUT/sessions-$label-warm.txt" \
+            warmup -t"$n" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
+        make_sessions "$base" "$OUT/sessions-$label.txt" "$n"
+        BENCH_SESSIONS="$OUT/sessions-$label.txt" \
+            measure "$label" "POST /refresh, $n sessions" "$pid" \
+            -t"$n" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
+    done
 }
 
 # start_authx LABEL DB [extra env...] -> sets SRV_PID, SRV_BASE
@@ -336,14 +341,15 @@ if [[ " $ONLY " == *" C "* ]]; then
 fi
 
 # ---------------------------------------------------------------- report
-python3 - "$RESULTS" "$OUT/results.md" "$GIT_REV" "$GIT_DIRTY" "$BIN_SHA" "$BIN_TIME" "$DURATION" "$THREADS" "$CONNS" "$NSESS" "$SERVER_ARGS" <<'PY'
+python3 - "$RESULTS" "$OUT/results.md" "$GIT_REV" "$GIT_DIRTY" "$BIN_SHA" "$BIN_TIME" "$DURATION" "$THREADS" "$CONNS" "$SESSION_COUNTS" "$SERVER_ARGS" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-rev, dirty, sha, built, dur, thr, conns, nsess, server_args = sys.argv[3:12]
+rev, dirty, sha, built, dur, thr, conns, counts, server_args = sys.argv[3:12]
+counts = counts.split()
 out = []
 out.append(f"Source: `{rev}`" + (f" plus uncommitted changes to {dirty}" if dirty else " (crates clean)") +
            f"; authx-server binary sha256 `{sha}…`, built {built}. wrk -d{dur}s: `-t{thr} -c{conns}` for the GET routes, "
-           f"`-t{nsess} -c{nsess}` (one session per connection) for /refresh." +
+           "`-tN -cN` with N sessions (one per connection) for /refresh, N = " + ", ".join(counts) + "." +
            (f" authx-server flags: `{server_args}`." if server_args else ""))
 out.append("")
 out.append("| server | route | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | non-200 (Lua) | rotations | server CPU µs/req | redis CPU µs/req | wrk CPU µs/req | other CPU % | RSS at start MiB | peak RSS MiB | load1 at start |")
@@ -366,13 +372,15 @@ def ratio(name, a, b, target, kind):
         cpu = cpu_of(b) / cpu_of(a)
         ok = x >= target
         ratios.append(f"| {name} | {x:.2f} | ≥ {target:g} | {'met' if ok else '**NOT met**'} | {cpu:.2f} |")
-pa, ha, ra = get("A", "GET /protected"), get("A", "GET /healthz"), get("A", "POST /refresh")
-rb = get("B", "POST /refresh")
-pc, rc = get("C", "GET /protected"), get("C", "POST /refresh")
+pa, ha = get("A", "GET /protected"), get("A", "GET /healthz")
+pc = get("C", "GET /protected")
 ratio("/protected A ÷ seed /protected", pa, pc, 30, "rps")
 ratio("/protected A ÷ /healthz A", pa, ha, 0.85, "rps")
-ratio("/refresh A (SQLite) ÷ seed /refresh", ra, rc, 10, "rps")
-ratio("/refresh B (Redis) ÷ seed /refresh", rb, rc, 10, "rps")
+for n in counts:
+    route = f"POST /refresh, {n} sessions"
+    rc = get("C", route)
+    ratio(f"/refresh A (SQLite) ÷ seed /refresh, {n} sessions", get("A", route), rc, 10, "rps")
+    ratio(f"/refresh B (Redis) ÷ seed /refresh, {n} sessions", get("B", route), rc, 10, "rps")
 if ratios:
     out.append("")
     out.append("| ratio | req/s ratio | target | result | server-CPU-per-request ratio (denominator's µs ÷ numerator's µs; Redis run: authx-server + redis-server) |")
