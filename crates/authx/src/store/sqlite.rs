@@ -247,7 +247,29 @@ fn family_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Family> {
     })
 }
 
-const FAMILY_COLUMNS: &str = "id, sub, current_jti, previous_jti, rotated_at_ms, user_agent, ip, created_ms, last_used_ms, expires_ms";
+/// The columns `family_row` reads, as a literal for `concat!` (the SQL
+/// text is then built once, at compile time, not on every call).
+macro_rules! family_columns {
+    () => {
+        "id, sub, current_jti, previous_jti, rotated_at_ms, user_agent, ip, created_ms, last_used_ms, expires_ms"
+    };
+}
+
+/// Runs `f` in an `IMMEDIATE` transaction, with `BEGIN` and `COMMIT` from
+/// the statement cache: rusqlite's `Transaction` parses both on every
+/// call, which cost more than the rotation's own statements. Rolls back
+/// when `f` or the commit fails.
+fn immediate<T>(
+    c: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    exec(c, "BEGIN IMMEDIATE", [])?;
+    let outcome = f(c).and_then(|v| exec(c, "COMMIT", []).map(|_| v));
+    if outcome.is_err() && !c.is_autocommit() {
+        let _ = c.execute_batch("ROLLBACK");
+    }
+    outcome
+}
 
 #[async_trait]
 impl TokenStore for SqliteStore {
@@ -353,27 +375,27 @@ impl TokenStore for SqliteStore {
         self.run(true, move |c| {
             // IMMEDIATE takes the write lock up front: check-then-act is
             // atomic across connections and processes (S8).
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let sql = format!("SELECT {FAMILY_COLUMNS} FROM authx_family WHERE id = ?1 AND revoked = 0");
-            let Some(mut family) = row(&tx, &sql, [&id], family_row).optional()? else {
+            immediate(c, |tx| {
+            let sql = concat!("SELECT ", family_columns!(), " FROM authx_family WHERE id = ?1 AND revoked = 0");
+            let Some(mut family) = row(tx, sql, [&id], family_row).optional()? else {
                 return Ok(Rotation::Invalid);
             };
             let outcome = family.rotate(&presented, &new, now_ms, grace_ms);
             match &outcome {
                 Rotation::Rotated { .. } | Rotation::Grace { .. } => {
-                    exec(&tx,
+                    exec(tx,
                         "UPDATE authx_family SET current_jti = ?2, previous_jti = ?3, rotated_at_ms = ?4,
                                                  last_used_ms = ?5 WHERE id = ?1",
                         params![id, family.current_jti, family.previous_jti, family.rotated_at_ms, family.last_used_ms],
                     )?;
                 }
                 Rotation::Reused => {
-                    exec(&tx, "UPDATE authx_family SET revoked = 1 WHERE id = ?1", [&id])?;
+                    exec(tx, "UPDATE authx_family SET revoked = 1 WHERE id = ?1", [&id])?;
                 }
                 Rotation::Invalid => {}
             }
-            tx.commit()?;
             Ok(outcome)
+            })
         })
         .await
     }
@@ -382,10 +404,12 @@ impl TokenStore for SqliteStore {
         self.saw(now_ms);
         let id = family_id.to_owned();
         self.run(false, move |c| {
-            let sql = format!(
-                "SELECT {FAMILY_COLUMNS} FROM authx_family WHERE id = ?1 AND revoked = 0 AND expires_ms > ?2"
+            let sql = concat!(
+                "SELECT ",
+                family_columns!(),
+                " FROM authx_family WHERE id = ?1 AND revoked = 0 AND expires_ms > ?2"
             );
-            row(c, &sql, params![id, now_ms], family_row).optional()
+            row(c, sql, params![id, now_ms], family_row).optional()
         })
         .await
     }
@@ -407,11 +431,13 @@ impl TokenStore for SqliteStore {
         self.saw(now_ms);
         let sub = sub.to_owned();
         self.run(false, move |c| {
-            let sql = format!(
-                "SELECT {FAMILY_COLUMNS} FROM authx_family WHERE sub = ?1 AND revoked = 0 AND expires_ms > ?2
+            let sql = concat!(
+                "SELECT ",
+                family_columns!(),
+                " FROM authx_family WHERE sub = ?1 AND revoked = 0 AND expires_ms > ?2
                  ORDER BY created_ms DESC, id"
             );
-            let mut stmt = c.prepare_cached(&sql)?;
+            let mut stmt = c.prepare_cached(sql)?;
             let rows = stmt.query_map(params![sub, now_ms], family_row)?;
             rows.collect()
         })
