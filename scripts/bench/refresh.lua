@@ -1,16 +1,20 @@
 -- wrk script for POST /refresh with rotating refresh tokens.
 --
--- Run with `-t N -c N` (one connection per thread). Before the run, N
--- sessions are logged in; BENCH_SESSIONS names a file with one refresh
--- token (the value of `refresh_token_cookie`) per line. Thread `id` takes
--- line `id`, so every connection follows its own session's rotation.
+-- Before the run, N sessions are logged in; BENCH_SESSIONS names a file with
+-- one refresh token (the value of `refresh_token_cookie`) per line. Run with
+-- `-t T -c N` and BENCH_REFRESH_THREADS=T: thread `id` takes every T-th line, one
+-- session per connection, so a few threads can drive many connections (the
+-- client shares the machine's cores with the server it measures).
 --
--- Each response's Set-Cookie is the refresh cookie (wrk keeps only the last
--- Set-Cookie header, and authx-server sends `refresh_token_cookie` last); the
--- CSRF value is the `csrf` claim of the refresh JWT, so it is decoded from the
--- token's payload instead of read from the `csrf_refresh_token` cookie. When
--- no refresh cookie arrives (the FastAPI seed does not rotate), the current
--- token is kept.
+-- A connection has one request in flight, so each request takes a session
+-- that is not in flight from the thread's pool, and each response puts the
+-- session back with its rotated token. Each response's Set-Cookie is the
+-- refresh cookie (wrk keeps only the last Set-Cookie header, and
+-- authx-server sends `refresh_token_cookie` last); the CSRF value is the
+-- `csrf` claim of the refresh JWT, so it is decoded from the token's payload
+-- instead of read from the `csrf_refresh_token` cookie. A server that does
+-- not rotate (the FastAPI seed) sends no refresh cookie: the thread then
+-- keeps its sessions' tokens and takes them in turn.
 
 local threads = {}
 local count = 0
@@ -76,24 +80,55 @@ end
 
 function init(args)
    local path = os.getenv("BENCH_SESSIONS")
+   local nthreads = tonumber(os.getenv("BENCH_REFRESH_THREADS") or "1")
    local f = assert(io.open(path, "r"), "cannot open BENCH_SESSIONS file " .. tostring(path))
+   sessions, ready, nready = {}, {}, 0
    local n = 0
    for line in f:lines() do
       n = n + 1
-      if n == id then token = line end
+      if (n - 1) % nthreads == id - 1 then
+         local c = assert(csrf_of(line), "no csrf claim in the refresh token on line " .. n)
+         sessions[#sessions + 1] = { line, c }
+      end
    end
    f:close()
-   assert(token, "no session line " .. id .. " in " .. path)
-   csrf = assert(csrf_of(token), "no csrf claim in the refresh token")
-   non200, rotated, decode_fail = 0, 0, 0
+   assert(#sessions > 0, "no session for thread " .. id .. " in " .. path)
+   for i, s in ipairs(sessions) do ready[i] = s end
+   nready = #ready
+   rotating, turn = true, 0
+   -- wrk calls thread 1's request() once before the run, to check the
+   -- request it builds; that call must not take a session from the pool.
+   verify_call = id == 1
+   non200, rotated, decode_fail, starved = 0, 0, 0, 0
+end
+
+local function refresh_request(s)
+   return wrk.format("POST", "/refresh", {
+      ["Host"] = wrk.host .. ":" .. wrk.port,
+      ["Cookie"] = "refresh_token_cookie=" .. s[1],
+      ["X-CSRF-TOKEN"] = s[2],
+   }, "")
 end
 
 function request()
-   return wrk.format("POST", "/refresh", {
-      ["Host"] = wrk.host .. ":" .. wrk.port,
-      ["Cookie"] = "refresh_token_cookie=" .. token,
-      ["X-CSRF-TOKEN"] = csrf,
-   }, "")
+   if verify_call then
+      verify_call = false
+      return refresh_request(sessions[1])
+   end
+   if not rotating then
+      turn = turn % #sessions + 1
+      return refresh_request(sessions[turn])
+   end
+   if nready == 0 then
+      -- Every session is in flight or was lost to an error response: send
+      -- a request that fails, so the run shows it (non-200).
+      starved = starved + 1
+      return refresh_request({ "", "" })
+   end
+   local s = ready[nready]
+   ready[nready] = nil
+   nready = nready - 1
+   return refresh_request(s)
 end
 
 function response(status, headers, body)
@@ -102,17 +137,19 @@ function response(status, headers, body)
       return
    end
    local sc = headers["set-cookie"] or headers["Set-Cookie"]
-   if sc then
-      local t = sc:match("^refresh_token_cookie=([^;]*)")
-      if t and t ~= "" then
-         local c = csrf_of(t)
-         if c then
-            token, csrf = t, c
-            rotated = rotated + 1
-         else
-            decode_fail = decode_fail + 1
-         end
+   local t = sc and sc:match("^refresh_token_cookie=([^;]*)")
+   if t and t ~= "" then
+      local c = csrf_of(t)
+      if c then
+         nready = nready + 1
+         ready[nready] = { t, c }
+         rotated = rotated + 1
+      else
+         decode_fail = decode_fail + 1
       end
+   elseif rotating then
+      -- No rotation: the tokens logged in with stay valid; take them in turn.
+      rotating = false
    end
 end
 
