@@ -10,10 +10,10 @@
 # Knobs (environment):
 #   BENCH_DURATION   seconds per measured run             (15)
 #   BENCH_WARMUP     seconds of unmeasured warm-up        (3)
-#   BENCH_THREADS    wrk threads for /protected, /healthz (2)
+#   BENCH_THREADS    wrk threads (2)
 #   BENCH_CONNS      wrk connections for those            (32)
-#   BENCH_SESSIONS_N sessions = threads = connections for /refresh; one run
-#                    per number in the list                 (4 16)
+#   BENCH_SESSIONS_N sessions = connections for /refresh; one run per
+#                    number in the list                     (4 16)
 #   BENCH_MAX_LOAD   wait while the 1-minute load average is above this (1.0)
 #   BENCH_LOAD_WAIT  give up waiting after this many seconds, run anyway (300)
 #   BENCH_ONLY       space-separated subset of: A B C     (all)
@@ -231,16 +231,19 @@ warmup() { # wrk args...; unmeasured
 # SESSION_COUNTS (a server that waits on a store may need more sessions in
 # flight than one that does not to reach its throughput).
 refresh_run() {
-    local label=$1 base=$2 pid=$3 n
+    local label=$1 base=$2 pid=$3 n t
     for n in $SESSION_COUNTS; do
+        # THREADS wrk threads (fewer when there are fewer sessions), each
+        # with a pool of sessions, one connection per session
+        t=$((n < THREADS ? n : THREADS))
         # warm-up on its own sessions: a rotated token must never be replayed
         make_sessions "$base" "$OUT/sessions-$label-warm.txt" "$n"
-        BENCH_SESSIONS="$OUT/sessions-$label-warm.txt" \
-            warmup -t"$n" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
+        BENCH_SESSIONS="$OUT/sessions-$label-warm.txt" BENCH_REFRESH_THREADS=$t \
+            warmup -t"$t" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
         make_sessions "$base" "$OUT/sessions-$label.txt" "$n"
-        BENCH_SESSIONS="$OUT/sessions-$label.txt" \
+        BENCH_SESSIONS="$OUT/sessions-$label.txt" BENCH_REFRESH_THREADS=$t \
             measure "$label" "POST /refresh, $n sessions" "$pid" \
-            -t"$n" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
+            -t"$t" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
     done
 }
 
@@ -349,7 +352,7 @@ counts = counts.split()
 out = []
 out.append(f"Source: `{rev}`" + (f" plus uncommitted changes to {dirty}" if dirty else " (crates clean)") +
            f"; authx-server binary sha256 `{sha}…`, built {built}. wrk -d{dur}s: `-t{thr} -c{conns}` for the GET routes, "
-           "`-tN -cN` with N sessions (one per connection) for /refresh, N = " + ", ".join(counts) + "." +
+           f"`-t{thr} -cN` with N sessions (one per connection) for /refresh, N = " + ", ".join(counts) + "." +
            (f" authx-server flags: `{server_args}`." if server_args else ""))
 out.append("")
 out.append("| server | route | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | non-200 (Lua) | rotations | server CPU µs/req | redis CPU µs/req | wrk CPU µs/req | other CPU % | RSS at start MiB | peak RSS MiB | load1 at start |")
