@@ -179,10 +179,16 @@ impl AuthXBuilder {
             header("access_csrf_header_name", &config.access_csrf_header_name)?;
         let refresh_csrf_header =
             header("refresh_csrf_header_name", &config.refresh_csrf_header_name)?;
+        let plain_header = keys
+            .signer
+            .as_ref()
+            .map(|s| encoded_header(s, &Map::new()))
+            .transpose()?;
         Ok(AuthX {
             inner: Arc::new(Inner {
                 config,
                 keys,
+                plain_header,
                 clock: self.clock,
                 revocation: self.revocation,
                 error_body: self.error_body,
@@ -223,6 +229,8 @@ pub type ErrorBodyFn = dyn Fn(&Error) -> (http::StatusCode, Value) + Send + Sync
 struct Inner {
     config: AuthXConfig,
     keys: KeySet,
+    /// The encoded header of tokens without extra header fields.
+    plain_header: Option<String>,
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn RevocationCheck>>,
     error_body: Option<Arc<ErrorBodyFn>>,
@@ -941,20 +949,19 @@ impl AuthX {
             scopes: options.scopes.as_deref(),
             data: &options.data,
         };
-        let mut header = Map::new();
-        header.insert("alg".into(), signer.alg().as_str().into());
-        header.insert("typ".into(), "JWT".into());
-        if let Some(kid) = signer.kid() {
-            header.insert("kid".into(), kid.into());
-        }
-        for (k, v) in &options.headers {
-            header.insert(k.clone(), v.clone());
-        }
-        let header_json = serde_json::to_vec(&header).map_err(|e| Error::config(e.to_string()))?;
+        // The header without extra fields is the same for every token:
+        // encoded once, at build.
+        let custom_header;
+        let header64 = match &self.inner.plain_header {
+            Some(h) if options.headers.is_empty() => h.as_str(),
+            _ => {
+                custom_header = encoded_header(signer, &options.headers)?;
+                custom_header.as_str()
+            }
+        };
         let claims_json = serde_json::to_vec(&claims).map_err(|e| Error::config(e.to_string()))?;
-        let mut token =
-            String::with_capacity((header_json.len() + claims_json.len()) * 4 / 3 + 180);
-        URL_SAFE_NO_PAD.encode_string(&header_json, &mut token);
+        let mut token = String::with_capacity(header64.len() + claims_json.len() * 4 / 3 + 180);
+        token.push_str(header64);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
         let signature = signer.sign(token.as_bytes())?;
@@ -982,7 +989,9 @@ impl AuthX {
     /// # Ok::<(), authx::Error>(())
     /// ```
     pub fn decode_token(&self, token: &str) -> Result<TokenPayload> {
-        let cache = self.inner.verified.as_ref();
+        // An over-long token is refused below (F6) without being hashed.
+        let cache = (self.inner.verified.as_ref())
+            .filter(|_| token.len() <= self.inner.config.max_token_length);
         if let Some(hit) = cache.and_then(|c| c.get(&PresentedToken(token.as_bytes()))) {
             // Only the time checks can change for the same token string.
             self.check_time(hit.exp, hit.nbf, Some(hit.iat))?;
@@ -1258,6 +1267,22 @@ impl quick_cache::Equivalent<CachedToken> for PresentedToken<'_> {
     fn equivalent(&self, key: &CachedToken) -> bool {
         same_token(self.0, &key.0)
     }
+}
+
+/// The base64url JOSE header of a token signed by `signer`: `alg`, `typ`,
+/// `kid` when the key has one, then `extra`.
+fn encoded_header(signer: &crate::keys::Signer, extra: &Map<String, Value>) -> Result<String> {
+    let mut header = Map::new();
+    header.insert("alg".into(), signer.alg().as_str().into());
+    header.insert("typ".into(), "JWT".into());
+    if let Some(kid) = signer.kid() {
+        header.insert("kid".into(), kid.into());
+    }
+    for (k, v) in extra {
+        header.insert(k.clone(), v.clone());
+    }
+    let json = serde_json::to_vec(&header).map_err(|e| Error::config(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
 }
 
 /// Whether `bytes` holds anything but base64url characters and dots (F2).
