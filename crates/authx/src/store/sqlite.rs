@@ -88,19 +88,12 @@ fn unavailable(e: impl std::fmt::Display) -> Error {
     ErrorKind::StoreUnavailable(format!("sqlite: {e}").into()).into()
 }
 
-/// How often the background thread checkpoints the WAL.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let mut conn = Connection::open(path)?;
     conn.set_prepared_statement_cache_capacity(32);
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Checkpoints (copying the WAL into the database, with its fsyncs) run
-    // on a background thread, not in the commit that crosses the WAL's
-    // size limit: that commit would stall every request waiting behind it.
-    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -126,10 +119,8 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let conn = connect(&path).map_err(unavailable)?;
         let reader = connect(&path).map_err(unavailable)?;
-        let path = Arc::new(path);
-        spawn_checkpointer(Arc::downgrade(&path)).map_err(unavailable)?;
         Ok(Self {
-            path,
+            path: Arc::new(path),
             conn: Arc::new(Mutex::new(Some((conn, 0)))),
             reader: Arc::new(Mutex::new(Some((reader, 0)))),
             generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
@@ -204,32 +195,6 @@ impl SqliteStore {
             }
         }
     }
-}
-
-/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] with its own connection,
-/// until every handle of the store is gone. `PASSIVE`: it never waits for
-/// or blocks a writer. A failure is retried on the next tick with a new
-/// connection; the WAL only grows meanwhile.
-fn spawn_checkpointer(path: std::sync::Weak<PathBuf>) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("authx-sqlite-checkpoint".into())
-        .spawn(move || {
-            let mut conn: Option<Connection> = None;
-            loop {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                let Some(path) = path.upgrade() else { return };
-                if conn.is_none() {
-                    conn = Connection::open(path.as_path()).ok();
-                }
-                let done = conn
-                    .as_ref()
-                    .map(|c| c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())));
-                if !matches!(done, Some(Ok(()))) {
-                    conn = None;
-                }
-            }
-        })
-        .map(drop)
 }
 
 /// Runs a statement through the connection's statement cache: parsing SQL
@@ -493,52 +458,5 @@ impl TokenStore for SqliteStore {
 
     async fn purge_expired(&self, now_ms: i64) -> Result<()> {
         self.run(true, move |c| purge_rows(c, now_ms)).await
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    /// With automatic checkpoints off, only the background thread keeps
-    /// the WAL from growing with every commit.
-    #[tokio::test]
-    async fn the_background_checkpointer_keeps_the_wal_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("tokens.db");
-        let store = SqliteStore::open(&db).unwrap();
-        let wal = dir.path().join("tokens.db-wal");
-        let mut sizes = Vec::new();
-        for round in 0..5 {
-            for i in 0..1000 {
-                store
-                    .revoke_jti(&format!("jti-{round}-{i}"), i64::MAX)
-                    .await
-                    .unwrap();
-            }
-            tokio::time::sleep(CHECKPOINT_EVERY * 4).await;
-            sizes.push(std::fs::metadata(&wal).unwrap().len());
-        }
-        // Each round commits 1000 times (a frame or more each); without
-        // the checkpointer the WAL holds all five rounds at the end
-        // (4.5 MB per round here).
-        assert!(sizes[4] <= sizes[0] * 2, "WAL sizes per round: {sizes:?}");
-        assert!(store.is_jti_revoked("jti-4-999", 0).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn the_checkpointer_stops_with_the_last_handle() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path().join("tokens.db")).unwrap();
-        let weak = Arc::downgrade(&store.path);
-        let copy = store.clone();
-        drop(store);
-        assert!(weak.upgrade().is_some(), "a clone still holds the path");
-        drop(copy);
-        assert!(
-            weak.upgrade().is_none(),
-            "the checkpointer kept the store alive"
-        );
     }
 }
