@@ -28,7 +28,11 @@ fn config() -> AuthXConfig {
 }
 
 fn cached(clock: &ManualClock) -> AuthX {
-    AuthX::builder(config())
+    cached_with(config(), clock)
+}
+
+fn cached_with(config: AuthXConfig, clock: &ManualClock) -> AuthX {
+    AuthX::builder(config)
         .clock(Arc::new(clock.clone()))
         .verified_token_cache(64)
         .build()
@@ -84,14 +88,13 @@ fn expiry_is_checked_on_every_hit() {
 fn issued_at_is_checked_on_every_hit() {
     let clock = ManualClock::at_secs(NOW);
     // Without `nbf`, so `iat` is what a clock set back trips over.
-    let auth = AuthX::builder(AuthXConfig {
-        encode_nbf: false,
-        ..config()
-    })
-    .clock(Arc::new(clock.clone()))
-    .verified_token_cache(64)
-    .build()
-    .unwrap();
+    let auth = cached_with(
+        AuthXConfig {
+            encode_nbf: false,
+            ..config()
+        },
+        &clock,
+    );
     let token = auth.create_access_token("user1").unwrap();
     warm(&auth, &token);
     // The clock is set back (say, corrected by NTP): the token now claims
@@ -106,14 +109,13 @@ fn issued_at_is_checked_on_every_hit() {
 #[test]
 fn not_before_is_checked_on_every_hit() {
     let clock = ManualClock::at_secs(NOW);
-    let auth = AuthX::builder(AuthXConfig {
-        encode_nbf: true,
-        ..config()
-    })
-    .clock(Arc::new(clock.clone()))
-    .verified_token_cache(64)
-    .build()
-    .unwrap();
+    let auth = cached_with(
+        AuthXConfig {
+            encode_nbf: true,
+            ..config()
+        },
+        &clock,
+    );
     let token = auth.create_access_token("user1").unwrap();
     warm(&auth, &token);
     clock.set_millis((NOW - 60) * 1000);
@@ -223,14 +225,13 @@ fn the_cache_belongs_to_one_instance_and_its_keys() {
     let issuer = cached(&clock);
     let token = issuer.create_access_token("user1").unwrap();
     warm(&issuer, &token);
-    let other = AuthX::builder(AuthXConfig {
-        secret_key: Some("a-different-secret-0123456789abcdef-xyz".into()),
-        ..config()
-    })
-    .clock(Arc::new(clock))
-    .verified_token_cache(64)
-    .build()
-    .unwrap();
+    let other = cached_with(
+        AuthXConfig {
+            secret_key: Some("a-different-secret-0123456789abcdef-xyz".into()),
+            ..config()
+        },
+        &clock,
+    );
     assert_eq!(
         other.decode_token(&token).unwrap_err(),
         ErrorKind::InvalidSignature
