@@ -10,6 +10,14 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::{Family, Rotation, TokenStore};
 use crate::error::{Error, ErrorKind, Result};
 
+/// The columns `family_row` reads, as a literal for `concat!` (the SQL
+/// text is then built once, at compile time, not on every call).
+macro_rules! family_columns {
+    () => {
+        "id, sub, current_jti, previous_jti, rotated_at_ms, user_agent, ip, created_ms, last_used_ms, expires_ms"
+    };
+}
+
 /// Schema version kept in `PRAGMA user_version`; each step migrates from
 /// the one before.
 const MIGRATIONS: &[&str] = &[
@@ -45,7 +53,9 @@ const PURGE_EVERY: u64 = 512;
 
 /// A [`TokenStore`] in a SQLite file. Rotation runs in one `IMMEDIATE`
 /// transaction, so it is atomic across every handle and process using the
-/// file. The schema is created and migrated on open. A failed connection
+/// file; rotations requested at the same moment (by requests that are
+/// ready together) are committed in one transaction, each seeing the ones
+/// before it (group commit). The schema is created and migrated on open. A failed connection
 /// (file gone read-only, disk error) is dropped and reopened on the next
 /// call, so the store recovers by itself.
 ///
@@ -74,6 +84,80 @@ pub struct SqliteStore {
     /// The latest "now" a caller passed in: housekeeping follows the
     /// caller's clock, never the wall clock.
     last_now: Arc<std::sync::atomic::AtomicI64>,
+    /// Rotations waiting for the batch they will be committed in (see
+    /// [`SqliteStore::commit_batch`]).
+    pending: Arc<Mutex<Vec<RotateJob>>>,
+}
+
+/// One rotation for the rotation thread, and where its outcome goes.
+struct RotateJob {
+    family_id: String,
+    presented: String,
+    new: String,
+    now_ms: i64,
+    grace_ms: i64,
+    reply: tokio::sync::oneshot::Sender<Result<Rotation>>,
+}
+
+/// Commits the pending batch if its leader is dropped before it did
+/// (a request cancelled while it yielded): the other rotations in the
+/// batch are waiting for it.
+struct BatchLeader<'a> {
+    store: &'a SqliteStore,
+    done: bool,
+}
+
+impl Drop for BatchLeader<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.store.commit_batch();
+        }
+    }
+}
+
+/// Checks and rotates one family, inside the caller's transaction (S8).
+fn rotate_in(
+    tx: &Connection,
+    id: &str,
+    presented: &str,
+    new: &str,
+    now_ms: i64,
+    grace_ms: i64,
+) -> rusqlite::Result<Rotation> {
+    let sql = concat!(
+        "SELECT ",
+        family_columns!(),
+        " FROM authx_family WHERE id = ?1 AND revoked = 0"
+    );
+    let Some(mut family) = row(tx, sql, [id], family_row).optional()? else {
+        return Ok(Rotation::Invalid);
+    };
+    let outcome = family.rotate(presented, new, now_ms, grace_ms);
+    match &outcome {
+        Rotation::Rotated { .. } | Rotation::Grace { .. } => {
+            exec(
+                tx,
+                "UPDATE authx_family SET current_jti = ?2, previous_jti = ?3, rotated_at_ms = ?4,
+                                         last_used_ms = ?5 WHERE id = ?1",
+                params![
+                    id,
+                    family.current_jti,
+                    family.previous_jti,
+                    family.rotated_at_ms,
+                    family.last_used_ms
+                ],
+            )?;
+        }
+        Rotation::Reused => {
+            exec(
+                tx,
+                "UPDATE authx_family SET revoked = 1 WHERE id = ?1",
+                [id],
+            )?;
+        }
+        Rotation::Invalid => {}
+    }
+    Ok(outcome)
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -119,14 +203,16 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let conn = connect(&path).map_err(unavailable)?;
         let reader = connect(&path).map_err(unavailable)?;
-        Ok(Self {
+        let store = Self {
             path: Arc::new(path),
             conn: Arc::new(Mutex::new(Some((conn, 0)))),
             reader: Arc::new(Mutex::new(Some((reader, 0)))),
             generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             last_now: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
-        })
+            pending: Arc::default(),
+        };
+        Ok(store)
     }
 
     /// Another handle on the same file with its own connection, as a second
@@ -144,6 +230,45 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Commits every pending rotation in one `IMMEDIATE` transaction, one
+    /// after the other, each seeing the ones before it: the same outcomes
+    /// as a transaction each, for one set of locks, one WAL append and one
+    /// commit. When the batch fails, every rotation in it fails (none is
+    /// committed) and the connection is retired, as for any failure.
+    fn commit_batch(&self) {
+        let jobs = std::mem::take(
+            &mut *self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if jobs.is_empty() {
+            return;
+        }
+        let outcome = self.run_now(true, |c| {
+            immediate(c, |tx| {
+                jobs.iter()
+                    .map(|j| {
+                        rotate_in(tx, &j.family_id, &j.presented, &j.new, j.now_ms, j.grace_ms)
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+        });
+        match outcome {
+            Ok(rotations) => {
+                for (job, rotation) in jobs.into_iter().zip(rotations) {
+                    let _ = job.reply.send(Ok(rotation));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for job in jobs {
+                    let _ = job.reply.send(Err(unavailable(&message)));
+                }
+            }
+        }
+    }
+
     fn saw(&self, now_ms: i64) {
         self.last_now
             .fetch_max(now_ms, std::sync::atomic::Ordering::Relaxed);
@@ -154,6 +279,14 @@ impl SqliteStore {
     /// blocking thread would cost more than it saves. Connections from
     /// other handles or processes wait on SQLite's lock (`busy_timeout`).
     async fn run<T, F>(&self, write: bool, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    {
+        self.run_now(write, f)
+    }
+
+    /// [`run`](Self::run), for the rotation thread.
+    fn run_now<T, F>(&self, write: bool, f: F) -> Result<T>
     where
         F: FnOnce(&mut Connection) -> rusqlite::Result<T>,
     {
@@ -245,14 +378,6 @@ fn family_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Family> {
         last_used_ms: r.get(8)?,
         expires_ms: r.get(9)?,
     })
-}
-
-/// The columns `family_row` reads, as a literal for `concat!` (the SQL
-/// text is then built once, at compile time, not on every call).
-macro_rules! family_columns {
-    () => {
-        "id, sub, current_jti, previous_jti, rotated_at_ms, user_agent, ip, created_ms, last_used_ms, expires_ms"
-    };
 }
 
 /// Runs `f` in an `IMMEDIATE` transaction, with `BEGIN` and `COMMIT` from
@@ -367,37 +492,39 @@ impl TokenStore for SqliteStore {
         grace_ms: i64,
     ) -> Result<Rotation> {
         self.saw(now_ms);
-        let (id, presented, new) = (
-            family_id.to_owned(),
-            presented_jti.to_owned(),
-            new_jti.to_owned(),
-        );
-        self.run(true, move |c| {
-            // IMMEDIATE takes the write lock up front: check-then-act is
-            // atomic across connections and processes (S8).
-            immediate(c, |tx| {
-            let sql = concat!("SELECT ", family_columns!(), " FROM authx_family WHERE id = ?1 AND revoked = 0");
-            let Some(mut family) = row(tx, sql, [&id], family_row).optional()? else {
-                return Ok(Rotation::Invalid);
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let job = RotateJob {
+            family_id: family_id.to_owned(),
+            presented: presented_jti.to_owned(),
+            new: new_jti.to_owned(),
+            now_ms,
+            grace_ms,
+            reply,
+        };
+        let leads = {
+            let mut pending = self
+                .pending
+                .lock()
+                .map_err(|_| unavailable("rotation queue lock poisoned"))?;
+            pending.push(job);
+            pending.len() == 1
+        };
+        if leads {
+            // Group commit: the first rotation of a batch lets the other
+            // requests that are ready run first (a yield resumes after the
+            // runtime has polled for I/O), so rotations arriving together
+            // share one transaction. Nothing else is waited for.
+            let mut leader = BatchLeader {
+                store: self,
+                done: false,
             };
-            let outcome = family.rotate(&presented, &new, now_ms, grace_ms);
-            match &outcome {
-                Rotation::Rotated { .. } | Rotation::Grace { .. } => {
-                    exec(tx,
-                        "UPDATE authx_family SET current_jti = ?2, previous_jti = ?3, rotated_at_ms = ?4,
-                                                 last_used_ms = ?5 WHERE id = ?1",
-                        params![id, family.current_jti, family.previous_jti, family.rotated_at_ms, family.last_used_ms],
-                    )?;
-                }
-                Rotation::Reused => {
-                    exec(tx, "UPDATE authx_family SET revoked = 1 WHERE id = ?1", [&id])?;
-                }
-                Rotation::Invalid => {}
-            }
-            Ok(outcome)
-            })
-        })
-        .await
+            tokio::task::yield_now().await;
+            leader.done = true;
+            self.commit_batch();
+        }
+        outcome
+            .await
+            .map_err(|_| unavailable("the rotation batch was dropped"))?
     }
 
     async fn family(&self, family_id: &str, now_ms: i64) -> Result<Option<Family>> {
@@ -458,5 +585,82 @@ impl TokenStore for SqliteStore {
 
     async fn purge_expired(&self, now_ms: i64) -> Result<()> {
         self.run(true, move |c| purge_rows(c, now_ms)).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    async fn store_with(families: &[&str]) -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("tokens.db")).unwrap();
+        for id in families {
+            let family = Family::new(id, "u1", &format!("{id}-j0"), NOW, NOW + 60_000);
+            store.start_family(&family).await.unwrap();
+        }
+        (dir, store)
+    }
+
+    fn poll_once<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// Rotations that are ready together are committed together, each
+    /// with its own outcome, in the order they arrived.
+    #[tokio::test]
+    async fn rotations_arriving_together_each_get_their_outcome() {
+        let (_dir, store) = store_with(&["a", "b"]).await;
+        let (ra, rb, ra2, rb_reuse) = tokio::join!(
+            store.rotate("a", "a-j0", "a-j1", NOW, 10_000),
+            store.rotate("b", "b-j0", "b-j1", NOW, 10_000),
+            store.rotate("a", "a-j0", "a-j2", NOW, 10_000),
+            store.rotate("b", "not-b", "b-j9", NOW, 10_000),
+        );
+        assert!(matches!(ra.unwrap(), Rotation::Rotated { .. }));
+        assert!(matches!(rb.unwrap(), Rotation::Rotated { .. }));
+        // The same token again within the grace window: the successor.
+        match ra2.unwrap() {
+            Rotation::Grace { successor_jti, .. } => assert_eq!(successor_jti, "a-j1"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(rb_reuse.unwrap(), Rotation::Reused);
+        assert_eq!(
+            store
+                .rotate("b", "b-j1", "b-j2", NOW, 10_000)
+                .await
+                .unwrap(),
+            Rotation::Invalid,
+            "reuse revoked the family"
+        );
+    }
+
+    /// A request dropped while it leads a batch (after it yielded) still
+    /// commits the batch: the rotations that joined it are not stranded.
+    #[tokio::test]
+    async fn a_cancelled_leader_commits_its_batch() {
+        let (_dir, store) = store_with(&["a", "b"]).await;
+        let mut leader = Box::pin(store.rotate("a", "a-j0", "a-j1", NOW, 10_000));
+        assert!(poll_once(leader.as_mut()).is_pending(), "the leader yields");
+        let mut follower = pin!(store.rotate("b", "b-j0", "b-j1", NOW, 10_000));
+        assert!(
+            poll_once(follower.as_mut()).is_pending(),
+            "the follower waits"
+        );
+        drop(leader);
+        let joined = tokio::time::timeout(std::time::Duration::from_secs(5), follower)
+            .await
+            .expect("the follower was stranded");
+        assert!(matches!(joined.unwrap(), Rotation::Rotated { .. }));
+        // The cancelled leader's rotation was committed too.
+        let a = store.family("a", NOW).await.unwrap().unwrap();
+        assert_eq!(a.current_jti, "a-j1");
     }
 }
