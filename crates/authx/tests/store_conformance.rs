@@ -213,6 +213,14 @@ macro_rules! conformance {
 }
 
 conformance! {
+    rotations_in_one_batch_each_get_their_own_outcome =>
+        memory_rotations_in_one_batch_each_get_their_own_outcome,
+        sqlite_rotations_in_one_batch_each_get_their_own_outcome,
+        redis_rotations_in_one_batch_each_get_their_own_outcome;
+    a_cancelled_rotation_does_not_strand_the_others =>
+        memory_a_cancelled_rotation_does_not_strand_the_others,
+        sqlite_a_cancelled_rotation_does_not_strand_the_others,
+        redis_a_cancelled_rotation_does_not_strand_the_others;
     revoke_jti_marks_only_that_jti =>
         memory_revoke_jti_marks_only_that_jti,
         sqlite_revoke_jti_marks_only_that_jti,
@@ -1123,6 +1131,56 @@ async fn rotation_storm(b: &Backend, handles: Vec<Arc<dyn TokenStore>>, per_hand
     let got = b.store.family(&f.id, b.now + 10).await.unwrap().unwrap();
     assert_eq!(&got.current_jti, winner);
     assert_eq!(got.previous_jti.as_deref(), Some(f.current_jti.as_str()));
+}
+
+/// Rotations requested together (the stores that batch them commit them
+/// in one transaction or script call) get the outcomes they would get one
+/// at a time, in order: a rotation, a replay within the grace window, a
+/// reuse, and an unknown family.
+async fn rotations_in_one_batch_each_get_their_own_outcome(b: Backend) {
+    let (s, now) = (&b.store, b.now + 10);
+    let (f1, f2) = (started(&b).await, started(&b).await);
+    let (r1, r1_again, r2_reused, unknown) = tokio::join!(
+        s.rotate(&f1.id, &f1.current_jti, "f1-new", now, GRACE),
+        s.rotate(&f1.id, &f1.current_jti, "f1-other", now, GRACE),
+        s.rotate(&f2.id, "never-issued", "f2-new", now, GRACE),
+        s.rotate("no-such-family", "j", "k", now, GRACE),
+    );
+    assert!(matches!(r1.unwrap(), Rotation::Rotated { .. }));
+    match r1_again.unwrap() {
+        Rotation::Grace { successor_jti, .. } => assert_eq!(successor_jti, "f1-new"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r2_reused.unwrap(), Rotation::Reused);
+    assert_eq!(unknown.unwrap(), Rotation::Invalid);
+    assert!(
+        s.family(&f2.id, now).await.unwrap().is_none(),
+        "reuse ends the family"
+    );
+}
+
+/// A rotation whose request is dropped after its first poll (a client
+/// that went away) does not leave the rotations that joined its batch
+/// waiting.
+async fn a_cancelled_rotation_does_not_strand_the_others(b: Backend) {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let (s, now) = (&b.store, b.now + 10);
+    let (f1, f2) = (started(&b).await, started(&b).await);
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut first = Box::pin(s.rotate(&f1.id, &f1.current_jti, "f1-new", now, GRACE));
+    let _ = first.as_mut().poll(&mut cx);
+    let mut second = Box::pin(s.rotate(&f2.id, &f2.current_jti, "f2-new", now, GRACE));
+    let out = match second.as_mut().poll(&mut cx) {
+        Poll::Ready(out) => out,
+        Poll::Pending => {
+            drop(first);
+            tokio::time::timeout(Duration::from_secs(5), second)
+                .await
+                .expect("a rotation was stranded by a cancelled one")
+        }
+    };
+    assert!(matches!(out.unwrap(), Rotation::Rotated { .. }));
 }
 
 async fn concurrent_rotation_has_one_winner(b: Backend) {

@@ -45,6 +45,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::revocation::{BoxFuture, RevocationCheck};
 
+#[cfg(any(feature = "sqlite", feature = "redis"))]
+mod batch;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
+use super::batch::{self, RotationBatch};
 use super::{Family, Rotation, TokenStore};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -64,6 +65,33 @@ end
 return 0
 ";
 
+/// `ROTATE` for a batch: family `i` is `KEYS[i]`, its presented and new
+/// ids, "now" and grace are `ARGV[4i-3..4i]`; one reply per family, in
+/// order, each the reply `ROTATE` gives.
+const ROTATE_MANY: &str = r"
+local out = {}
+for i = 1, #KEYS do
+  local k = KEYS[i]
+  local b = (i - 1) * 4
+  local presented, new, now_s = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  local now, grace = tonumber(now_s), tonumber(ARGV[b + 4])
+  local f = redis.call('HMGET', k, 'cur', 'prev', 'rot', 'exp', 'revoked')
+  if not f[1] or f[5] == '1' or now >= tonumber(f[4]) then
+    out[i] = {'invalid'}
+  elseif presented == f[1] then
+    redis.call('HSET', k, 'prev', f[1], 'cur', new, 'rot', now_s, 'last', now_s)
+    out[i] = {'rotated', f[4]}
+  elseif f[2] and f[3] and presented == f[2] and now - tonumber(f[3]) <= grace then
+    redis.call('HSET', k, 'last', now_s)
+    out[i] = {'grace', f[1], f[4]}
+  else
+    redis.call('HSET', k, 'revoked', '1')
+    out[i] = {'reused'}
+  end
+end
+return out
+";
+
 /// A [`TokenStore`] in Redis. Run Redis with `maxmemory-policy noeviction`:
 /// an evicting policy could drop a revocation before its token expires.
 ///
@@ -79,6 +107,9 @@ pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
     rotate: Script,
+    rotate_many: Script,
+    /// Rotations waiting for their batch (see `store::batch`).
+    pending: std::sync::Arc<RotationBatch>,
     cutoff: Script,
     revoke_jti: Script,
     revoke_family: Script,
@@ -129,6 +160,8 @@ impl RedisStore {
             conn,
             prefix: prefix.to_owned(),
             rotate: Script::new(ROTATE),
+            rotate_many: Script::new(ROTATE_MANY),
+            pending: std::sync::Arc::default(),
             cutoff: Script::new(CUTOFF),
             revoke_jti: Script::new(REVOKE_JTI),
             revoke_family: Script::new(REVOKE_FAMILY),
@@ -146,6 +179,42 @@ impl RedisStore {
             .await
             .map(drop)
             .map_err(unavailable)
+    }
+
+    /// Commits the pending rotations: one `ROTATE` for a batch of one,
+    /// one `ROTATE_MANY` (one round trip, one script call) for more.
+    async fn commit_batch(&self) {
+        let jobs = self.pending.take();
+        if jobs.is_empty() {
+            return;
+        }
+        let mut c = self.conn.clone();
+        let outcome = if let [job] = jobs.as_slice() {
+            self.rotate
+                .key(self.key("fam", &job.family_id))
+                .arg(&job.presented)
+                .arg(&job.new)
+                .arg(job.now_ms)
+                .arg(job.grace_ms)
+                .invoke_async::<Vec<String>>(&mut c)
+                .await
+                .map(|reply| vec![reply])
+        } else {
+            let mut invocation = self.rotate_many.prepare_invoke();
+            for job in &jobs {
+                invocation
+                    .key(self.key("fam", &job.family_id))
+                    .arg(&job.presented)
+                    .arg(&job.new)
+                    .arg(job.now_ms)
+                    .arg(job.grace_ms);
+            }
+            invocation.invoke_async::<Vec<Vec<String>>>(&mut c).await
+        };
+        let outcome = outcome
+            .map_err(|e| e.to_string())
+            .and_then(|replies| replies.iter().map(|r| rotation_of(r)).collect());
+        batch::reply_all(jobs, outcome, |m| unavailable(m));
     }
 
     fn key(&self, kind: &str, id: &str) -> String {
@@ -171,6 +240,45 @@ fn parse_family(id: &str, h: &std::collections::HashMap<String, String>) -> Opti
         last_used_ms: num("last")?,
         expires_ms: num("exp")?,
     })
+}
+
+/// A `ROTATE` reply as a [`Rotation`].
+fn rotation_of(out: &[String]) -> std::result::Result<Rotation, String> {
+    let num = |i: usize| {
+        out.get(i)
+            .and_then(|v| v.parse::<i64>().ok())
+            .ok_or_else(|| "bad reply".to_owned())
+    };
+    Ok(match out.first().map(String::as_str) {
+        Some("rotated") => Rotation::Rotated {
+            expires_ms: num(1)?,
+        },
+        Some("grace") => Rotation::Grace {
+            successor_jti: out.get(1).cloned().ok_or_else(|| "bad reply".to_owned())?,
+            expires_ms: num(2)?,
+        },
+        Some("reused") => Rotation::Reused,
+        _ => Rotation::Invalid,
+    })
+}
+
+/// Commits the pending batch from a task of its own if its leader is
+/// dropped before it did (a request cancelled while it yielded): the other
+/// rotations in the batch are waiting for it.
+struct BatchLeader<'a> {
+    store: &'a RedisStore,
+    done: bool,
+}
+
+impl Drop for BatchLeader<'_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let store = self.store.clone();
+            runtime.spawn(async move { store.commit_batch().await });
+        }
+    }
 }
 
 #[async_trait]
@@ -256,32 +364,21 @@ impl TokenStore for RedisStore {
         now_ms: i64,
         grace_ms: i64,
     ) -> Result<Rotation> {
-        let mut c = self.conn.clone();
-        let out: Vec<String> = self
-            .rotate
-            .key(self.key("fam", family_id))
-            .arg(presented_jti)
-            .arg(new_jti)
-            .arg(now_ms)
-            .arg(grace_ms)
-            .invoke_async(&mut c)
-            .await
-            .map_err(unavailable)?;
-        let num = |i: usize| out.get(i).and_then(|v| v.parse::<i64>().ok());
-        Ok(match out.first().map(String::as_str) {
-            Some("rotated") => Rotation::Rotated {
-                expires_ms: num(1).ok_or_else(|| unavailable("bad reply"))?,
-            },
-            Some("grace") => Rotation::Grace {
-                successor_jti: out
-                    .get(1)
-                    .cloned()
-                    .ok_or_else(|| unavailable("bad reply"))?,
-                expires_ms: num(2).ok_or_else(|| unavailable("bad reply"))?,
-            },
-            Some("reused") => Rotation::Reused,
-            _ => Rotation::Invalid,
-        })
+        let queued = self
+            .pending
+            .join(family_id, presented_jti, new_jti, now_ms, grace_ms);
+        if queued.leads {
+            // Group commit (see `store::batch`): rotations that arrive
+            // together go to Redis in one script call.
+            let mut leader = BatchLeader {
+                store: self,
+                done: false,
+            };
+            tokio::task::yield_now().await;
+            leader.done = true;
+            self.commit_batch().await;
+        }
+        batch::outcome(queued.outcome, |m| unavailable(m)).await
     }
 
     async fn family(&self, family_id: &str, now_ms: i64) -> Result<Option<Family>> {

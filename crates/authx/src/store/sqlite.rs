@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::batch::{self, RotationBatch};
 use super::{Family, Rotation, TokenStore};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -86,17 +87,7 @@ pub struct SqliteStore {
     last_now: Arc<std::sync::atomic::AtomicI64>,
     /// Rotations waiting for the batch they will be committed in (see
     /// [`SqliteStore::commit_batch`]).
-    pending: Arc<Mutex<Vec<RotateJob>>>,
-}
-
-/// One rotation for the rotation thread, and where its outcome goes.
-struct RotateJob {
-    family_id: String,
-    presented: String,
-    new: String,
-    now_ms: i64,
-    grace_ms: i64,
-    reply: tokio::sync::oneshot::Sender<Result<Rotation>>,
+    pending: Arc<RotationBatch>,
 }
 
 /// Commits the pending batch if its leader is dropped before it did
@@ -236,12 +227,7 @@ impl SqliteStore {
     /// commit. When the batch fails, every rotation in it fails (none is
     /// committed) and the connection is retired, as for any failure.
     fn commit_batch(&self) {
-        let jobs = std::mem::take(
-            &mut *self
-                .pending
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
+        let jobs = self.pending.take();
         if jobs.is_empty() {
             return;
         }
@@ -254,19 +240,7 @@ impl SqliteStore {
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
         });
-        match outcome {
-            Ok(rotations) => {
-                for (job, rotation) in jobs.into_iter().zip(rotations) {
-                    let _ = job.reply.send(Ok(rotation));
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                for job in jobs {
-                    let _ = job.reply.send(Err(unavailable(&message)));
-                }
-            }
-        }
+        batch::reply_all(jobs, outcome.map_err(|e| e.to_string()), |m| unavailable(m));
     }
 
     fn saw(&self, now_ms: i64) {
@@ -492,28 +466,11 @@ impl TokenStore for SqliteStore {
         grace_ms: i64,
     ) -> Result<Rotation> {
         self.saw(now_ms);
-        let (reply, outcome) = tokio::sync::oneshot::channel();
-        let job = RotateJob {
-            family_id: family_id.to_owned(),
-            presented: presented_jti.to_owned(),
-            new: new_jti.to_owned(),
-            now_ms,
-            grace_ms,
-            reply,
-        };
-        let leads = {
-            let mut pending = self
-                .pending
-                .lock()
-                .map_err(|_| unavailable("rotation queue lock poisoned"))?;
-            pending.push(job);
-            pending.len() == 1
-        };
-        if leads {
-            // Group commit: the first rotation of a batch lets the other
-            // requests that are ready run first (a yield resumes after the
-            // runtime has polled for I/O), so rotations arriving together
-            // share one transaction. Nothing else is waited for.
+        let queued = self
+            .pending
+            .join(family_id, presented_jti, new_jti, now_ms, grace_ms);
+        if queued.leads {
+            // Group commit (see `store::batch`).
             let mut leader = BatchLeader {
                 store: self,
                 done: false,
@@ -522,9 +479,7 @@ impl TokenStore for SqliteStore {
             leader.done = true;
             self.commit_batch();
         }
-        outcome
-            .await
-            .map_err(|_| unavailable("the rotation batch was dropped"))?
+        batch::outcome(queued.outcome, |m| unavailable(m)).await
     }
 
     async fn family(&self, family_id: &str, now_ms: i64) -> Result<Option<Family>> {
