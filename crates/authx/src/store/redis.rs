@@ -94,6 +94,9 @@ return out
 
 /// A [`TokenStore`] in Redis. Run Redis with `maxmemory-policy noeviction`:
 /// an evicting policy could drop a revocation before its token expires.
+/// Rotations requested at the same moment go to Redis in one script call,
+/// each seeing the ones before it (group commit); one connection carries
+/// every command, so a batch's keys are always on the same server.
 ///
 /// ```no_run
 /// use authx::store::{RedisStore, TokenStore};
