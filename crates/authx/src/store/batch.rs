@@ -1,10 +1,13 @@
 //! Group commit for rotations, shared by the SQLite and Redis stores.
 //!
-//! The first rotation of a batch yields once (a Tokio yield resumes after
-//! the runtime has polled for I/O), so the requests that are ready at the
-//! same moment run first and add their rotations; then the batch is
-//! committed at once, the rotations one after the other in arrival order,
-//! each seeing the ones before it. Nothing else is waited for.
+//! The first rotation of a batch starts a task that yields once (a Tokio
+//! yield resumes after the runtime has polled for I/O), so the requests
+//! that are ready at the same moment run first and add their rotations;
+//! then the task commits the batch, the rotations one after the other in
+//! arrival order, each seeing the ones before it. Nothing else is waited
+//! for. The commit runs in its own task so that a request dropped while it
+//! waits (a client gone) neither strands the rotations that joined its
+//! batch nor cuts their commit short.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -30,15 +33,47 @@ pub(crate) struct RotationBatch {
 }
 
 /// Where a queued rotation's outcome arrives, and whether its caller
-/// leads the batch (and so must commit it).
-pub(crate) struct Queued {
-    pub(crate) outcome: oneshot::Receiver<Result<Rotation>>,
-    pub(crate) leads: bool,
+/// leads the batch (and so must have it committed).
+struct Queued {
+    outcome: oneshot::Receiver<Result<Rotation>>,
+    leads: bool,
+}
+
+/// Queues a rotation in `batch` and waits for its outcome. The first
+/// rotation of a batch has `commit` run (it takes the batch with
+/// [`RotationBatch::take`]) in a task of its own, after one yield; outside
+/// a Tokio runtime, at once.
+pub(crate) async fn rotate<C, F>(
+    batch: &RotationBatch,
+    job: (&str, &str, &str, i64, i64),
+    commit: C,
+    error: impl Fn(&str) -> Error,
+) -> Result<Rotation>
+where
+    C: FnOnce() -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (family_id, presented, new, now_ms, grace_ms) = job;
+    let queued = batch.join(family_id, presented, new, now_ms, grace_ms);
+    if queued.leads {
+        let commit = commit();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(async move {
+                tokio::task::yield_now().await;
+                commit.await;
+            })),
+            Err(_) => commit.await,
+        }
+    }
+    queued
+        .outcome
+        .await
+        .map_err(|_| error("the rotation batch was dropped"))?
 }
 
 impl RotationBatch {
     /// Queues a rotation.
-    pub(crate) fn join(
+    fn join(
         &self,
         family_id: &str,
         presented: &str,
@@ -94,14 +129,4 @@ pub(crate) fn reply_all(
             }
         }
     }
-}
-
-/// Waits for a queued rotation's outcome.
-pub(crate) async fn outcome(
-    outcome: oneshot::Receiver<Result<Rotation>>,
-    error: impl Fn(&str) -> Error,
-) -> Result<Rotation> {
-    outcome
-        .await
-        .map_err(|_| error("the rotation batch was dropped"))?
 }

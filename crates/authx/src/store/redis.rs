@@ -11,6 +11,7 @@
 //! expires, and a revoked token would verify again. Persistence (AOF or
 //! RDB) decides whether revocations survive a Redis restart.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -108,14 +109,16 @@ return out
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
-    prefix: String,
-    rotate: Script,
-    rotate_many: Script,
+    /// Shared, with the scripts, so a clone (one per batch commit) costs
+    /// reference counts only.
+    prefix: Arc<str>,
+    rotate: Arc<Script>,
+    rotate_many: Arc<Script>,
     /// Rotations waiting for their batch (see `store::batch`).
-    pending: std::sync::Arc<RotationBatch>,
-    cutoff: Script,
-    revoke_jti: Script,
-    revoke_family: Script,
+    pending: Arc<RotationBatch>,
+    cutoff: Arc<Script>,
+    revoke_jti: Arc<Script>,
+    revoke_family: Arc<Script>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -161,13 +164,13 @@ impl RedisStore {
         let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
         Ok(Self {
             conn,
-            prefix: prefix.to_owned(),
-            rotate: Script::new(ROTATE),
-            rotate_many: Script::new(ROTATE_MANY),
-            pending: std::sync::Arc::default(),
-            cutoff: Script::new(CUTOFF),
-            revoke_jti: Script::new(REVOKE_JTI),
-            revoke_family: Script::new(REVOKE_FAMILY),
+            prefix: prefix.into(),
+            rotate: Arc::new(Script::new(ROTATE)),
+            rotate_many: Arc::new(Script::new(ROTATE_MANY)),
+            pending: Arc::default(),
+            cutoff: Arc::new(Script::new(CUTOFF)),
+            revoke_jti: Arc::new(Script::new(REVOKE_JTI)),
+            revoke_family: Arc::new(Script::new(REVOKE_FAMILY)),
         })
     }
 
@@ -265,25 +268,6 @@ fn rotation_of(out: &[String]) -> std::result::Result<Rotation, String> {
     })
 }
 
-/// Commits the pending batch from a task of its own if its leader is
-/// dropped before it did (a request cancelled while it yielded): the other
-/// rotations in the batch are waiting for it.
-struct BatchLeader<'a> {
-    store: &'a RedisStore,
-    done: bool,
-}
-
-impl Drop for BatchLeader<'_> {
-    fn drop(&mut self) {
-        if !self.done
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            let store = self.store.clone();
-            runtime.spawn(async move { store.commit_batch().await });
-        }
-    }
-}
-
 #[async_trait]
 impl TokenStore for RedisStore {
     async fn revoke_jti(&self, jti: &str, until_ms: i64) -> Result<()> {
@@ -367,21 +351,18 @@ impl TokenStore for RedisStore {
         now_ms: i64,
         grace_ms: i64,
     ) -> Result<Rotation> {
-        let queued = self
-            .pending
-            .join(family_id, presented_jti, new_jti, now_ms, grace_ms);
-        if queued.leads {
-            // Group commit (see `store::batch`): rotations that arrive
-            // together go to Redis in one script call.
-            let mut leader = BatchLeader {
-                store: self,
-                done: false,
-            };
-            tokio::task::yield_now().await;
-            leader.done = true;
-            self.commit_batch().await;
-        }
-        batch::outcome(queued.outcome, |m| unavailable(m)).await
+        // Group commit (see `store::batch`): rotations that arrive
+        // together go to Redis in one script call.
+        batch::rotate(
+            &self.pending,
+            (family_id, presented_jti, new_jti, now_ms, grace_ms),
+            || {
+                let store = self.clone();
+                async move { store.commit_batch().await }
+            },
+            |m| unavailable(m),
+        )
+        .await
     }
 
     async fn family(&self, family_id: &str, now_ms: i64) -> Result<Option<Family>> {

@@ -90,22 +90,6 @@ pub struct SqliteStore {
     pending: Arc<RotationBatch>,
 }
 
-/// Commits the pending batch if its leader is dropped before it did
-/// (a request cancelled while it yielded): the other rotations in the
-/// batch are waiting for it.
-struct BatchLeader<'a> {
-    store: &'a SqliteStore,
-    done: bool,
-}
-
-impl Drop for BatchLeader<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.store.commit_batch();
-        }
-    }
-}
-
 /// Checks and rotates one family, inside the caller's transaction (S8).
 fn rotate_in(
     tx: &Connection,
@@ -259,7 +243,7 @@ impl SqliteStore {
         self.run_now(write, f)
     }
 
-    /// [`run`](Self::run), for the rotation thread.
+    /// [`run`](Self::run), for the batch commit.
     fn run_now<T, F>(&self, write: bool, f: F) -> Result<T>
     where
         F: FnOnce(&mut Connection) -> rusqlite::Result<T>,
@@ -466,20 +450,17 @@ impl TokenStore for SqliteStore {
         grace_ms: i64,
     ) -> Result<Rotation> {
         self.saw(now_ms);
-        let queued = self
-            .pending
-            .join(family_id, presented_jti, new_jti, now_ms, grace_ms);
-        if queued.leads {
-            // Group commit (see `store::batch`).
-            let mut leader = BatchLeader {
-                store: self,
-                done: false,
-            };
-            tokio::task::yield_now().await;
-            leader.done = true;
-            self.commit_batch();
-        }
-        batch::outcome(queued.outcome, |m| unavailable(m)).await
+        // Group commit (see `store::batch`).
+        batch::rotate(
+            &self.pending,
+            (family_id, presented_jti, new_jti, now_ms, grace_ms),
+            || {
+                let store = self.clone();
+                async move { store.commit_batch() }
+            },
+            |m| unavailable(m),
+        )
+        .await
     }
 
     async fn family(&self, family_id: &str, now_ms: i64) -> Result<Option<Family>> {
@@ -597,8 +578,9 @@ mod tests {
         );
     }
 
-    /// A request dropped while it leads a batch (after it yielded) still
-    /// commits the batch: the rotations that joined it are not stranded.
+    /// A request dropped after it started a batch does not strand the
+    /// rotations that joined it: the batch is committed by a task of its
+    /// own, the dropped request's rotation included.
     #[tokio::test]
     async fn a_cancelled_leader_commits_its_batch() {
         let (_dir, store) = store_with(&["a", "b"]).await;
