@@ -12,7 +12,7 @@
 //! line when the worker keeps up, and nothing in it flushes by time.
 
 use std::io::{self, Write};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tracing::{Level, Metadata};
@@ -22,7 +22,7 @@ use tracing_subscriber::fmt::MakeWriter;
 const FLUSH_AT: usize = 32 * 1024;
 
 /// The buffer of the process's batched writer, for [`flush`].
-static ACTIVE: OnceLock<Arc<Shared>> = OnceLock::new();
+static ACTIVE: OnceLock<Shared> = OnceLock::new();
 
 #[derive(Default)]
 struct Shared {
@@ -55,34 +55,34 @@ fn write_out(buf: &mut Vec<u8>) {
 
 /// A [`MakeWriter`] for stderr that batches lines (see the module docs);
 /// `tracing_subscriber::fmt().with_writer(BatchedStderr::start(every))`.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 pub(crate) struct BatchedStderr {
-    shared: Arc<Shared>,
+    shared: &'static Shared,
 }
 
 impl BatchedStderr {
-    /// A batched writer, flushed every `every` by a background thread.
-    /// Registers it for [`flush`].
-    pub(crate) fn start(every: Duration) -> Self {
-        let shared = ACTIVE.get_or_init(Arc::default).clone();
-        let flusher = Arc::downgrade(&shared);
-        let _ = std::thread::Builder::new()
+    /// A batched writer, flushed every `every` by a background thread, on
+    /// panic and by [`flush`].
+    ///
+    /// # Errors
+    /// When the flushing thread cannot be started.
+    pub(crate) fn start(every: Duration) -> io::Result<Self> {
+        std::thread::Builder::new()
             .name("authx-log".into())
             .spawn(move || {
                 loop {
                     std::thread::sleep(every);
-                    match flusher.upgrade() {
-                        Some(s) => s.flush(),
-                        None => break,
-                    }
+                    flush();
                 }
-            });
+            })?;
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             flush();
             previous(info);
         }));
-        Self { shared }
+        Ok(Self {
+            shared: ACTIVE.get_or_init(Shared::default),
+        })
     }
 }
 
@@ -121,14 +121,14 @@ impl<'a> MakeWriter<'a> for BatchedStderr {
 
     fn make_writer(&'a self) -> Self::Writer {
         LineSink {
-            shared: &self.shared,
+            shared: self.shared,
             urgent: false,
         }
     }
 
     fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Self::Writer {
         LineSink {
-            shared: &self.shared,
+            shared: self.shared,
             urgent: is_urgent(*meta.level()),
         }
     }

@@ -71,15 +71,12 @@ fn init_tracing(format: &str, batch: Option<Duration>) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal());
-    match (format == "json", batch) {
-        (true, Some(every)) => builder
-            .json()
-            .with_writer(logbuf::BatchedStderr::start(every))
-            .init(),
+    // Without a flushing thread, every line is written as it comes.
+    let batched = batch.and_then(|every| logbuf::BatchedStderr::start(every).ok());
+    match (format == "json", batched) {
+        (true, Some(writer)) => builder.json().with_writer(writer).init(),
         (true, None) => builder.json().with_writer(std::io::stderr).init(),
-        (false, Some(every)) => builder
-            .with_writer(logbuf::BatchedStderr::start(every))
-            .init(),
+        (false, Some(writer)) => builder.with_writer(writer).init(),
         (false, None) => builder.with_writer(std::io::stderr).init(),
     }
 }
