@@ -12,7 +12,8 @@ use authx::sessions::{ClientInfo, Sessions};
 use authx::store::{Family, TokenStore};
 use authx::{AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRef, Path, Request, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -109,6 +110,28 @@ fn reject(state: &AppState, e: Error) -> Response {
         );
     }
     AuthRejection::new(&state.auth, e).into_response()
+}
+
+/// An extractor's outcome, with its failure counted and logged by
+/// [`reject`]: a handler taking `Counted<AccessToken<HeaderOnly>>` runs only
+/// for a valid token, and every rejection is in the metrics.
+pub(crate) struct Counted<E>(pub(crate) E);
+
+impl<E> FromRequestParts<AppState> for Counted<E>
+where
+    E: FromRequestParts<AppState, Rejection = AuthRejection> + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        E::from_request_parts(parts, state)
+            .await
+            .map(Counted)
+            .map_err(|r| reject(state, r.into_error()))
+    }
 }
 
 fn client_ip(
@@ -323,14 +346,11 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
 /// revocation hook's separate session lookup is skipped here.
 async fn refresh(
     State(state): State<AppState>,
-    rotated: Result<RotatedSession<CookieOnly>, AuthRejection>,
+    Counted(rotated): Counted<RotatedSession<CookieOnly>>,
 ) -> Response {
     // Verified (signature, type, CSRF) and rotated in one step: the store
     // is asked once, by the rotation.
-    let (payload, issued) = match rotated {
-        Ok(r) => (r.presented, r.tokens),
-        Err(r) => return reject(&state, r.into_error()),
-    };
+    let (payload, issued) = (rotated.presented, rotated.tokens);
     let cookies =
         match AuthCookies::new(&state.auth).set_from_pair(TokenType::Refresh, &issued.pair) {
             Ok(c) => c,
@@ -356,14 +376,7 @@ struct ProtectedResponse {
     token_location: TokenLocation,
 }
 
-async fn protected(
-    State(state): State<AppState>,
-    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
-) -> Response {
-    let token = match token {
-        Ok(t) => t,
-        Err(r) => return reject(&state, r.into_error()),
-    };
+async fn protected(Counted(token): Counted<AccessToken<HeaderOnly>>) -> Response {
     let email = token
         .payload
         .extra
@@ -385,18 +398,12 @@ struct ActionResponse {
     username: String,
 }
 
-async fn protected_action(
-    State(state): State<AppState>,
-    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
-) -> Response {
-    match token {
-        Ok(t) => Json(ActionResponse {
-            message: "Action performed successfully",
-            username: t.payload.sub,
-        })
-        .into_response(),
-        Err(r) => reject(&state, r.into_error()),
-    }
+async fn protected_action(Counted(token): Counted<AccessToken<HeaderOnly>>) -> Response {
+    Json(ActionResponse {
+        message: "Action performed successfully",
+        username: token.payload.sub,
+    })
+    .into_response()
 }
 
 /// Clears the cookies and ends the session server-side: the refresh
@@ -474,12 +481,8 @@ fn view(f: Family, current: Option<&str>) -> SessionView {
 
 async fn list_sessions(
     State(state): State<AppState>,
-    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
+    Counted(token): Counted<AccessToken<HeaderOnly>>,
 ) -> Response {
-    let token = match token {
-        Ok(t) => t,
-        Err(r) => return reject(&state, r.into_error()),
-    };
     let current = token.payload.session_id();
     match state.sessions.list(&token.payload.sub).await {
         Ok(list) => {
@@ -493,12 +496,8 @@ async fn list_sessions(
 async fn end_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
+    Counted(token): Counted<AccessToken<HeaderOnly>>,
 ) -> Response {
-    let token = match token {
-        Ok(t) => t,
-        Err(r) => return reject(&state, r.into_error()),
-    };
     match state.sessions.end(&token.payload.sub, &id).await {
         Ok(true) => {
             state
@@ -516,12 +515,8 @@ async fn end_session(
 
 async fn logout_all(
     State(state): State<AppState>,
-    token: Result<AccessToken<HeaderOnly>, AuthRejection>,
+    Counted(token): Counted<AccessToken<HeaderOnly>>,
 ) -> Response {
-    let token = match token {
-        Ok(t) => t,
-        Err(r) => return reject(&state, r.into_error()),
-    };
     let ended = match state.sessions.logout_all(&token.payload.sub).await {
         Ok(n) => n,
         Err(e) => return reject(&state, e),

@@ -848,6 +848,35 @@ async fn revoked_access_tokens_stop_working(args: &[&str]) {
     s.protected(&u2.access).await.expect(200);
 }
 
+/// Every refused credential is counted under its AuthX error type, on
+/// each endpoint that takes one.
+#[tokio::test]
+async fn refused_credentials_are_counted_by_reason() {
+    let (_dir, s) = start_with(&["--refresh-grace-ms", "0"]);
+    let t = s.login("user1", "password1").await;
+    s.get("/protected").await.detail(401);
+    s.get_auth("/protected", &tamper(&t.access))
+        .await
+        .detail(401);
+    s.get_auth("/sessions", &t.refresh).await.detail(401);
+    s.refresh_raw(&t.refresh, "wrong").await.detail(401);
+    let next = s.refresh(&t).await;
+    s.refresh_with(&t).await.detail(401);
+    s.refresh_with(&next).await.detail(401);
+    let m = s.get("/metrics").await.text();
+    for (reason, n) in [
+        ("MissingTokenError", 1),
+        ("TokenInvalidSignatureError", 1),
+        ("AccessTokenRequiredError", 1),
+        ("CSRFError", 1),
+        ("TokenReuseError", 1),
+        ("RevokedTokenError", 1),
+    ] {
+        let line = format!(r#"authx_auth_failures_total{{reason="{reason}"}} {n}"#);
+        assert!(m.lines().any(|l| l == line), "{line} in\n{m}");
+    }
+}
+
 #[tokio::test]
 async fn operations_endpoints() {
     let (_dir, s) = start();
