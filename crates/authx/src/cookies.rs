@@ -167,8 +167,9 @@ impl AuthX {
     /// [`Sessions`](crate::sessions::Sessions)) has just issued carries the
     /// token's CSRF value and expiry, so the token is not verified a second
     /// time; any other pair's token is (a pair read back from JSON, say).
-    /// The recorded values belong to the tokens the pair was issued with:
-    /// after replacing one of its tokens, use [`set_cookies`](Self::set_cookies).
+    /// The recorded values belong to the tokens the pair was issued with; a
+    /// token put in the pair after that (its length or last characters
+    /// differ) is verified as [`set_cookies`](Self::set_cookies) would.
     ///
     /// ```
     /// # use authx::{AuthX, AuthXConfig, TokenLocation, TokenOptions, TokenType};
@@ -195,7 +196,7 @@ impl AuthX {
             TokenType::Access => (&pair.access_token, &pair.access_minted),
             TokenType::Refresh => (&pair.refresh_token, &pair.refresh_minted),
         };
-        match minted {
+        match minted.as_ref().filter(|m| m.is_of(token)) {
             Some(m) => self.set_known_cookies(
                 kind,
                 token,

@@ -1304,3 +1304,42 @@ fn a_pair_from_elsewhere_is_verified_before_its_cookies_are_set() {
         .unwrap();
     assert_eq!(header_strings(&headers).len(), 2);
 }
+
+/// A token put in a minted pair's public field is not taken for the one
+/// minted there: its own CSRF value goes in the cookie, and a token that
+/// does not verify sets no cookie at all.
+#[test]
+fn a_token_swapped_into_a_minted_pair_is_verified() {
+    let auth = build(config());
+    let mut pair = auth
+        .create_token_pair("u1", &authx::TokenOptions::new())
+        .unwrap();
+    let other = auth
+        .create_token_pair("u2", &authx::TokenOptions::new())
+        .unwrap();
+    pair.refresh_token.clone_from(&other.refresh_token);
+    let mut swapped = HeaderMap::new();
+    auth.set_pair_cookies(TokenType::Refresh, &pair, &mut swapped, None)
+        .unwrap();
+    let mut expected = HeaderMap::new();
+    auth.set_cookies(
+        TokenType::Refresh,
+        &other.refresh_token,
+        &mut expected,
+        None,
+    )
+    .unwrap();
+    assert_eq!(header_strings(&swapped), header_strings(&expected));
+
+    // Same length, one signature character changed: verified, refused.
+    let mut tampered = other.refresh_token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'Q' } else { 'A' });
+    pair.refresh_token = tampered;
+    let mut headers = HeaderMap::new();
+    let err = auth
+        .set_pair_cookies(TokenType::Refresh, &pair, &mut headers, None)
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidSignature);
+    assert!(headers.is_empty());
+}
