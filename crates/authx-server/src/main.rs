@@ -166,6 +166,16 @@ fn auth_config(args: &ServeArgs) -> Result<AuthXConfig, BoxError> {
         if args.demo_users {
             return Err("production mode refuses demo users: set AUTHX_DEMO_USERS=false".into());
         }
+        if !users::argon2_cost_is_strong(args.argon2_memory_kib, args.argon2_iterations) {
+            return Err(format!(
+                "production mode refuses argon2 costs below OWASP's weakest recommended setting \
+                 (AUTHX_ARGON2_MEMORY_KIB >= {} and memory x AUTHX_ARGON2_ITERATIONS >= {} KiB; \
+                 the default is 19456 x 2)",
+                users::MIN_ARGON2_MEMORY_KIB,
+                users::MIN_ARGON2_WORK_KIB,
+            )
+            .into());
+        }
     } else if config.dangerous_allow_weak_secret {
         tracing::warn!(
             "AUTHX_DANGEROUS_ALLOW_WEAK_SECRET is on: weak secrets are accepted (development only)"

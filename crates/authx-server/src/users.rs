@@ -189,10 +189,56 @@ impl Users {
             .argon
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
-        Ok((ok && known).then(|| User {
+        if !(ok && known) {
+            return Ok(None);
+        }
+        if !self.is_current(&parsed) {
+            // Hashed with other settings (an older or weaker cost): the
+            // password is at hand now, so store it hashed as configured.
+            match self.rehash(username, &hash, password) {
+                Ok(()) => tracing::info!(
+                    event = "password_rehashed",
+                    user = %username,
+                    "password hash upgraded to the configured argon2 settings"
+                ),
+                Err(e) => tracing::warn!(
+                    event = "password_rehash_failed",
+                    user = %username,
+                    error = %e,
+                    "could not upgrade the password hash; the login goes on"
+                ),
+            }
+        }
+        Ok(Some(User {
             username: username.to_owned(),
             email,
         }))
+    }
+
+    /// Whether `hash` was made with the configured algorithm and costs.
+    fn is_current(&self, hash: &PasswordHash) -> bool {
+        let want = self.argon.params();
+        hash.algorithm.as_str() == "argon2id"
+            && hash.version == Some(Version::V0x13.into())
+            && Params::try_from(hash).is_ok_and(|p| {
+                p.m_cost() == want.m_cost()
+                    && p.t_cost() == want.t_cost()
+                    && p.p_cost() == want.p_cost()
+            })
+    }
+
+    /// Replaces `old` (the hash `password` was just checked against) with a
+    /// hash made with the configured settings, unless the password was
+    /// changed in the meantime.
+    fn rehash(&self, username: &str, old: &str, password: &str) -> Result<(), UserError> {
+        let hash = self.hash(password)?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE users SET password_hash = ?3 WHERE username = ?1 AND password_hash = ?2",
+                params![username, old, hash],
+            )
+            .map(drop)
+        })
     }
 
     pub(crate) fn meta(&self, key: &str) -> Result<Option<String>, UserError> {
@@ -233,6 +279,81 @@ fn validate_password(password: &str) -> Result<(), UserError> {
     Ok(())
 }
 
+/// The least argon2 memory cost production mode accepts, in KiB: OWASP's
+/// weakest recommended argon2id setting (7 MiB with 5 iterations).
+pub(crate) const MIN_ARGON2_MEMORY_KIB: u32 = 7_168;
+/// The least memory × iterations production mode accepts, in KiB: each of
+/// OWASP's recommended settings (46 MiB × 1 … 7 MiB × 5) is at least this.
+pub(crate) const MIN_ARGON2_WORK_KIB: u64 = 35_840;
+
+/// Whether an argon2id cost is at least OWASP's weakest recommended one.
+pub(crate) fn argon2_cost_is_strong(memory_kib: u32, iterations: u32) -> bool {
+    memory_kib >= MIN_ARGON2_MEMORY_KIB
+        && u64::from(memory_kib) * u64::from(iterations) >= MIN_ARGON2_WORK_KIB
+}
+
 pub(crate) fn now_ms() -> i64 {
     authx::clock::Clock::now_millis(&authx::clock::SystemClock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored_hash(users: &Users, username: &str) -> String {
+        users
+            .with(|c| {
+                c.query_row(
+                    "SELECT password_hash FROM users WHERE username = ?1",
+                    [username],
+                    |r| r.get(0),
+                )
+            })
+            .expect("stored hash")
+    }
+
+    #[test]
+    fn a_hash_made_at_another_cost_is_replaced_at_the_next_login() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("users.db");
+        let old = Users::open(&db, 1024, 1).expect("open");
+        old.add("alice", None, "pw").expect("add");
+        let before = stored_hash(&old, "alice");
+        assert!(before.contains("m=1024,t=1,p=1"), "{before}");
+        drop(old);
+
+        let users = Users::open(&db, 2048, 2).expect("open");
+        // A wrong password changes nothing.
+        assert!(users.verify("alice", "nope").expect("verify").is_none());
+        assert_eq!(stored_hash(&users, "alice"), before);
+        // The right one logs in and upgrades the hash, once.
+        assert!(users.verify("alice", "pw").expect("verify").is_some());
+        let after = stored_hash(&users, "alice");
+        assert!(after.contains("m=2048,t=2,p=1"), "{after}");
+        assert!(users.verify("alice", "pw").expect("verify").is_some());
+        assert_eq!(stored_hash(&users, "alice"), after, "not rehashed again");
+        assert!(users.verify("alice", "nope").expect("verify").is_none());
+    }
+
+    #[test]
+    fn production_argon2_floor_is_owasps_weakest_setting() {
+        for (m, t) in [
+            (19_456, 2),
+            (47_104, 1),
+            (12_288, 3),
+            (9_216, 4),
+            (7_168, 5),
+        ] {
+            assert!(argon2_cost_is_strong(m, t), "{m} x {t}");
+        }
+        for (m, t) in [
+            (1_024, 1),
+            (19_456, 1),
+            (7_168, 4),
+            (4_096, 10),
+            (0, u32::MAX),
+        ] {
+            assert!(!argon2_cost_is_strong(m, t), "{m} x {t}");
+        }
+    }
 }

@@ -36,9 +36,11 @@ fn add_user(db: &Path, name: &str, email: &str, password: &str) {
     );
 }
 
-/// A production server that should start: strong secret, no demo users.
+/// A production server that should start: strong secret, no demo users,
+/// the default argon2 cost.
 fn production(dir: &Path) -> Spawn {
     Spawn::new(dir)
+        .configured_argon()
         .arg("--production")
         .env("AUTHX_DEMO_USERS", "false")
 }
@@ -115,6 +117,29 @@ fn production_with_demo_users_is_refused() {
     assert_eq!(out.stdout, "", "no demo users were created");
 }
 
+#[test]
+fn production_with_a_weak_argon2_cost_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        ["--argon2-memory-kib", "1024", "--argon2-iterations", "1"],
+        ["--argon2-memory-kib", "19456", "--argon2-iterations", "1"],
+    ] {
+        let e = production(dir.path()).args(&args).expect_refusal();
+        assert_mentions(&e.stderr, "argon2");
+        assert_mentions(&e.stderr, "production");
+    }
+    let e = production(dir.path())
+        .env("AUTHX_ARGON2_ITERATIONS", "1")
+        .expect_refusal();
+    assert_mentions(&e.stderr, "AUTHX_ARGON2_ITERATIONS");
+    // OWASP's other equivalent settings start.
+    drop(
+        production(dir.path())
+            .args(&["--argon2-memory-kib", "47104", "--argon2-iterations", "1"])
+            .start(),
+    );
+}
+
 #[tokio::test]
 async fn production_starts_with_a_strong_secret_and_secure_cookies() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -134,6 +159,10 @@ async fn production_starts_with_a_strong_secret_and_secure_cookies() {
     let res = s.protected(&t.access).await;
     res.expect(200);
     assert_eq!(res.json()["email"], "alice@example.com");
+    // alice was added with the tests' fast argon2 cost: her hash was
+    // upgraded to the production one at this login.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(s.stderr().contains("password_rehashed"), "{}", s.stderr());
     let t1 = s.refresh(&t).await;
     let res = s.logout(&t1, true).await;
     res.expect(200);

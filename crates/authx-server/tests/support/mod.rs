@@ -52,6 +52,8 @@ pub struct Spawn {
     pub db: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Whether [`FAST_ARGON`] is passed (the default).
+    pub fast_argon: bool,
 }
 
 /// A process that exited (instead of serving).
@@ -69,7 +71,15 @@ impl Spawn {
             db: dir.join("authx.db"),
             args: Vec::new(),
             env: vec![("JWT_SECRET_KEY".into(), SECRET.into())],
+            fast_argon: true,
         }
+    }
+
+    /// Hashes passwords with the server's configured (or default) argon2
+    /// cost instead of the fast one tests use otherwise.
+    pub fn configured_argon(mut self) -> Self {
+        self.fast_argon = false;
+        self
     }
 
     pub fn arg(mut self, a: &str) -> Self {
@@ -98,12 +108,11 @@ impl Spawn {
     /// The full command line of the server.
     pub fn command(&self) -> Command {
         let mut cmd = clean_command();
-        cmd.arg("--port")
-            .arg("0")
-            .arg("--database")
-            .arg(&self.db)
-            .args(FAST_ARGON)
-            .args(&self.args);
+        cmd.arg("--port").arg("0").arg("--database").arg(&self.db);
+        if self.fast_argon {
+            cmd.args(FAST_ARGON);
+        }
+        cmd.args(&self.args);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
