@@ -202,7 +202,7 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
         users.add("user2", Some("user2@example.com"), "password2")?;
         users.set_meta("demo_users_created", "1")?;
         tracing::warn!(
-            "created the demo users user1/password1 and user2/password2 (disable with AUTHX_DEMO_USERS=false)"
+            "created the demo users user1 and user2 with the seed's passwords (disable with AUTHX_DEMO_USERS=false)"
         );
     }
     let store = token_store(args)?;

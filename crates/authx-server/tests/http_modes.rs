@@ -238,6 +238,9 @@ async fn restart_keeps_users_sessions_and_revocations() {
     let spawn = Spawn::new(dir.path()).args(&["--refresh-grace-ms", "0"]);
     let s = spawn.start();
     assert_mentions(&s.stderr(), "created the demo users");
+    for password in ["password1", "password2"] {
+        assert!(!s.stderr().contains(password), "no password in a log line");
+    }
     let out_t = s.login("user1", "password1").await;
     let logged_out = s.refresh(&out_t).await;
     s.logout(&logged_out, false).await.expect(200);
