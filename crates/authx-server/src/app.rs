@@ -10,7 +10,9 @@ use authx::axum::{
 };
 use authx::sessions::{ClientInfo, Sessions};
 use authx::store::{Family, TokenStore};
-use authx::{AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType};
+use authx::{
+    AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType, VerifyOptions,
+};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
@@ -407,8 +409,11 @@ async fn protected_action(Counted(token): Counted<AccessToken<HeaderOnly>>) -> R
 }
 
 /// Clears the cookies and ends the session server-side: the refresh
-/// cookie's family, and the access token of the Authorization header when
-/// one is sent. Invalid or absent tokens still get their cookies cleared.
+/// cookie's family (only with its CSRF header: the browser sends the cookie
+/// on any same-site POST, so without the check any page on a sibling origin
+/// could end the session), and the access token of the Authorization
+/// header when one is sent. Invalid or absent tokens still get their
+/// cookies cleared, as in the seed.
 async fn logout(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     let auth = &state.auth;
@@ -416,8 +421,7 @@ async fn logout(State(state): State<AppState>, request: Request) -> Response {
     let refresh = auth
         .get_token_from_request(&parts, TokenType::Refresh, cookie_only)
         .ok()
-        .and_then(|rt| auth.decode_token(&rt.token).ok())
-        .filter(|p| p.token_type == TokenType::Refresh);
+        .and_then(|rt| auth.verify_token(&rt, VerifyOptions::default()).ok());
     let header_only = FindOptions::new().locations(&[TokenLocation::Headers]);
     let access = auth
         .get_token_from_request(&parts, TokenType::Access, header_only)

@@ -666,6 +666,33 @@ async fn logout_revokes_the_refresh_token() {
     assert!(res.cookie("refresh_token_cookie").clears());
 }
 
+/// The refresh cookie ends its session only with its CSRF header: a
+/// same-site page can make the browser POST the cookie, not read it. The
+/// cookies are cleared either way, as in the seed.
+#[tokio::test]
+async fn logout_by_cookie_needs_the_csrf_header_to_end_the_session() {
+    let (_dir, s) = start();
+    let t = s.login("user1", "password1").await;
+    let cookie = format!(
+        "refresh_token_cookie={}; csrf_refresh_token={}",
+        t.refresh, t.csrf
+    );
+    for csrf in [None, Some("wrong"), Some("")] {
+        let mut req = s.client.post(s.url("/logout")).header("cookie", &cookie);
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        let res = s.send(req).await;
+        res.expect(200);
+        assert!(res.cookie("refresh_token_cookie").clears(), "{csrf:?}");
+        assert_eq!(s.sessions(&t.access).await.len(), 1, "{csrf:?}: not ended");
+    }
+    let t1 = s.refresh(&t).await;
+    s.logout(&t1, false).await.expect(200);
+    assert_eq!(s.sessions(&t1.access).await.len(), 0);
+    s.refresh_with(&t1).await.detail(401);
+}
+
 #[tokio::test]
 async fn logout_with_only_the_access_token_ends_its_session() {
     let (_dir, s) = start();

@@ -584,14 +584,20 @@ impl Server {
     }
 
     /// POST /logout with the refresh cookies (and the access token when given).
+    /// POST /logout as the browser client sends it: both cookies and the
+    /// CSRF header (and the access token when `with_access`).
     pub async fn logout(&self, t: &Tokens, with_access: bool) -> Resp {
-        let mut req = self.client.post(self.url("/logout")).header(
-            "cookie",
-            format!(
-                "refresh_token_cookie={}; csrf_refresh_token={}",
-                t.refresh, t.csrf
-            ),
-        );
+        let mut req = self
+            .client
+            .post(self.url("/logout"))
+            .header(
+                "cookie",
+                format!(
+                    "refresh_token_cookie={}; csrf_refresh_token={}",
+                    t.refresh, t.csrf
+                ),
+            )
+            .header("x-csrf-token", &t.csrf);
         if with_access {
             req = req.bearer_auth(&t.access);
         }
