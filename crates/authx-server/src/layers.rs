@@ -122,6 +122,23 @@ where
     }
 }
 
+/// The method as a label: the standard ones by name, any other as
+/// `other`, so clients cannot add label values (and series) at will.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// The future of [`Observe`]: the inner future, then one histogram sample.
 #[derive(Debug)]
 pub(crate) struct ObserveFuture<F> {
@@ -146,7 +163,11 @@ where
         };
         let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
         this.latency
-            .with_label_values(&[this.method.as_str(), route, response.status().as_str()])
+            .with_label_values(&[
+                method_label(&this.method),
+                route,
+                response.status().as_str(),
+            ])
             .observe(this.start.elapsed().as_secs_f64());
         Poll::Ready(Ok(response))
     }

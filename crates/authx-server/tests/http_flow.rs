@@ -944,8 +944,16 @@ async fn operations_endpoints() {
     s.delete_auth("/sessions/some-unknown-id", &t.access)
         .await
         .detail(404);
+    // Nor do made-up methods: they are all "other".
+    for method in ["FOO", "BARBAZ"] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let res = s.send(s.client.request(m, s.url("/login"))).await;
+        res.expect(405);
+    }
     let m = s.get("/metrics").await.text();
     assert!(!m.contains("some-unknown-id"), "{m}");
+    assert!(!m.contains("FOO") && !m.contains("BARBAZ"), "{m}");
+    assert!(m.contains(r#"method="other""#), "{m}");
     assert!(m.contains(r#"route="/sessions/{id}""#), "{m}");
 
     let res = s.get("/openapi.json").await;
