@@ -50,6 +50,8 @@ pub(crate) struct AppInner {
     pub(crate) limiter: LoginLimiter,
     pub(crate) metrics: Metrics,
     pub(crate) trust_forwarded_for: bool,
+    /// How long a request body may take to arrive.
+    pub(crate) body_read_timeout: Duration,
     /// Password hashes at once: each argon2 run holds its memory cost
     /// (19 MiB by default), so a login flood must queue, not exhaust memory.
     pub(crate) hashing: Arc<tokio::sync::Semaphore>,
@@ -254,8 +256,18 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, request: Reque
     // JSON array for a struct.
     let body = <Json<serde_json::Map<String, Value>> as axum::extract::FromRequest<AppState>>::from_request(
         request, &state,
-    )
-    .await;
+    );
+    // A deadline for the whole body, not between its bytes: a client
+    // trickling a byte at a time would hold the connection for hours.
+    let Ok(body) = tokio::time::timeout(state.body_read_timeout, body).await else {
+        let mut res = detail(
+            StatusCode::REQUEST_TIMEOUT,
+            "Request body not received in time",
+        );
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    };
     let Json(object) = match body {
         Ok(b) => b,
         Err(rejection) => return unprocessable(&rejection),

@@ -227,6 +227,7 @@ fn build(args: &ServeArgs) -> Result<Built, BoxError> {
         limiter: ratelimit::LoginLimiter::new(args.login_rate_per_ip, args.login_rate_per_user),
         metrics: metrics::Metrics::new()?,
         trust_forwarded_for: args.trust_forwarded_for,
+        body_read_timeout: Duration::from_secs(args.body_read_timeout_secs.max(1)),
         hashing: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         )),
@@ -293,6 +294,7 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         let options = serve::ServeOptions {
             workers,
             header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+            max_connections: args.max_connections.max(1),
         };
         serve::serve(listener, app, options, shutdown()).await?;
         tracing::info!("stopped");

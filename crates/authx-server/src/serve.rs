@@ -29,8 +29,9 @@ use axum::extract::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tower::Service;
 
 /// How long in-flight requests get to finish once shutdown starts.
@@ -44,9 +45,14 @@ pub(crate) struct ServeOptions {
     /// A client must send a request's headers within this time, or the
     /// connection is closed (slow-header clients would hold it otherwise).
     pub(crate) header_read_timeout: Duration,
+    /// Connections open at once; the accept loop waits for one to close
+    /// beyond that (at least 1).
+    pub(crate) max_connections: usize,
 }
 
-type Handoff = (std::net::TcpStream, SocketAddr);
+/// A connection for a worker, with its place among the open connections
+/// (released when the connection ends).
+type Handoff = (std::net::TcpStream, SocketAddr, OwnedSemaphorePermit);
 
 /// Serves `app` on `listener` with `options.workers` threads until `signal`
 /// completes, then shuts down gracefully. Runs on the caller's runtime,
@@ -79,7 +85,34 @@ pub(crate) async fn serve(
 
     let mut signal = std::pin::pin!(signal);
     let mut next = 0usize;
+    let open = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let mut at_limit_logged = false;
     loop {
+        // At the limit, wait for a connection to close before accepting:
+        // new clients wait in the listen queue instead of the process
+        // running out of file descriptors.
+        let permit = match Arc::clone(&open).try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                if !at_limit_logged {
+                    tracing::warn!(
+                        max_connections = options.max_connections,
+                        "connection limit reached; new connections wait"
+                    );
+                    at_limit_logged = true;
+                }
+                tokio::select! {
+                    p = Arc::clone(&open).acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                    () = &mut signal => break,
+                }
+            }
+        };
+        if open.available_permits() > options.max_connections / 2 {
+            at_limit_logged = false;
+        }
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut signal => break,
@@ -96,7 +129,7 @@ pub(crate) async fn serve(
                     }
                 };
                 // Round robin; a worker whose thread is gone is skipped.
-                let mut handoff = (stream, addr);
+                let mut handoff = (stream, addr, permit);
                 for _ in 0..workers {
                     let i = next;
                     next = (next + 1) % workers;
@@ -134,7 +167,7 @@ fn worker(
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(header_read_timeout);
-        while let Some((stream, addr)) = connections.recv().await {
+        while let Some((stream, addr, permit)) = connections.recv().await {
             let stream = match tokio::net::TcpStream::from_std(stream) {
                 Ok(s) => s,
                 Err(e) => {
@@ -161,6 +194,7 @@ fn worker(
                 if let Err(e) = connection.await {
                     tracing::trace!(error = %e, "connection ended with an error");
                 }
+                drop(permit);
             });
         }
         if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())

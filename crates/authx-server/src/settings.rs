@@ -179,6 +179,25 @@ pub(crate) struct ServeArgs {
         global = true
     )]
     pub(crate) header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request body it announced (at least
+    /// 1); a slower one gets 408 and the connection is closed.
+    #[arg(
+        long,
+        env = "AUTHX_BODY_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub(crate) body_read_timeout_secs: u64,
+    /// Connections served at once; further clients wait in the listen
+    /// queue until one closes, so a connection flood cannot exhaust the
+    /// process's file descriptors (at least 1).
+    #[arg(
+        long,
+        env = "AUTHX_MAX_CONNECTIONS",
+        default_value_t = 8192,
+        global = true
+    )]
+    pub(crate) max_connections: usize,
     /// Access tokens kept after they verified, so the next request with
     /// the same token skips the signature check (0: off). Expiry, type and
     /// revocation are still checked on every request; about 1 KB each.

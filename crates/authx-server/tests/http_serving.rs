@@ -108,6 +108,91 @@ fn a_client_that_never_finishes_its_headers_is_cut_off() {
 }
 
 #[test]
+fn a_body_that_does_not_arrive_in_time_gets_408_and_the_connection_closes() {
+    let (_dir, server) = start_with(&["--body-read-timeout-secs", "1"]);
+    let mut slow = connect(&server);
+    let started = Instant::now();
+    slow.write_all(
+        b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"username\"",
+    )
+    .expect("write");
+    let mut response = Vec::new();
+    // Read to the end: the server answers, then closes.
+    let _ = slow.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 408 "), "{response}");
+    assert!(
+        response.contains(r#"{"detail":"Request body not received in time"}"#),
+        "{response}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    // A client that trickles its body is cut off at the same deadline.
+    let mut trickle = connect(&server);
+    trickle
+        .write_all(
+            b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n",
+        )
+        .expect("write");
+    let started = Instant::now();
+    let mut cut_off = false;
+    for _ in 0..20 {
+        if trickle.write_all(b" ").is_err() {
+            cut_off = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        cut_off || closed_within(&mut trickle, Duration::from_secs(1)),
+        "a trickling body held the connection for {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn connections_beyond_the_limit_wait_for_one_to_close() {
+    let (_dir, server) = start_with(&["--max-connections", "2"]);
+    let mut first = connect(&server);
+    let mut second = connect(&server);
+    assert_eq!(get(&mut first, "/healthz").0, "HTTP/1.1 200 OK");
+    assert_eq!(get(&mut second, "/healthz").0, "HTTP/1.1 200 OK");
+    // The third connects (the listen queue) but is not served yet.
+    let mut third = connect(&server);
+    third
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .expect("read timeout");
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .expect("write");
+    let mut byte = [0u8; 1];
+    assert!(third.read(&mut byte).is_err(), "served beyond the limit");
+    // One closes: the third is served.
+    drop(first);
+    third
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = third.read(&mut byte).expect("served once a slot is free");
+        assert_eq!(n, 1, "closed: {head:?}");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 200 OK"), "{head:?}");
+    assert_eq!(get(&mut second, "/healthz").0, "HTTP/1.1 200 OK");
+    assert!(
+        server.stderr().contains("connection limit reached"),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[test]
 fn sigterm_closes_idle_connections_and_exits_cleanly() {
     let (_dir, mut server) = start_with(&["--http-workers", "2"]);
     let mut idle: Vec<TcpStream> = (0..4).map(|_| connect(&server)).collect();
