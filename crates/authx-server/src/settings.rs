@@ -132,7 +132,9 @@ pub(crate) struct ServeArgs {
     /// Refresh token (and session) lifetime, seconds (default 14 days).
     #[arg(long, env = "JWT_REFRESH_TOKEN_EXPIRES", default_value_t = 14 * 24 * 3600, global = true)]
     pub(crate) refresh_ttl: u64,
-    /// Grace window for concurrent refreshes of one token, milliseconds.
+    /// Grace window for concurrent refreshes of one token, milliseconds: a
+    /// replay of the retired token less than this long after its rotation
+    /// gets the successor, a later one revokes the session (0: no window).
     #[arg(
         long,
         env = "AUTHX_REFRESH_GRACE_MS",

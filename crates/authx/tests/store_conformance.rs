@@ -273,10 +273,14 @@ conformance! {
         memory_rotate_then_grace_returns_same_successor,
         sqlite_rotate_then_grace_returns_same_successor,
         redis_rotate_then_grace_returns_same_successor;
-    grace_window_edge_is_inclusive =>
-        memory_grace_window_edge_is_inclusive,
-        sqlite_grace_window_edge_is_inclusive,
-        redis_grace_window_edge_is_inclusive;
+    grace_window_ends_at_grace_ms =>
+        memory_grace_window_ends_at_grace_ms,
+        sqlite_grace_window_ends_at_grace_ms,
+        redis_grace_window_ends_at_grace_ms;
+    zero_grace_means_no_window =>
+        memory_zero_grace_means_no_window,
+        sqlite_zero_grace_means_no_window,
+        redis_zero_grace_means_no_window;
     replay_after_grace_is_reuse_and_revokes_family =>
         memory_replay_after_grace_is_reuse_and_revokes_family,
         sqlite_replay_after_grace_is_reuse_and_revokes_family,
@@ -784,7 +788,7 @@ async fn rotate_then_grace_returns_same_successor(b: Backend) {
     ));
 }
 
-async fn grace_window_edge_is_inclusive(b: Backend) {
+async fn grace_window_ends_at_grace_ms(b: Backend) {
     let (s, now) = (&b.store, b.now);
     let f = started(&b).await;
     let j1 = uid("j1");
@@ -792,21 +796,37 @@ async fn grace_window_edge_is_inclusive(b: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        s.rotate(&f.id, &f.current_jti, &uid("x"), now + 10 + GRACE, GRACE)
+        s.rotate(&f.id, &f.current_jti, &uid("x"), now + 9 + GRACE, GRACE)
             .await
             .unwrap(),
         Rotation::Grace {
             successor_jti: j1.clone(),
             expires_ms: f.expires_ms
         },
-        "exactly grace_ms after the rotation"
+        "one millisecond before the window ends"
     );
     assert_eq!(
-        s.rotate(&f.id, &f.current_jti, &uid("x"), now + 11 + GRACE, GRACE)
+        s.rotate(&f.id, &f.current_jti, &uid("x"), now + 10 + GRACE, GRACE)
             .await
             .unwrap(),
         Rotation::Reused,
-        "one millisecond past the grace window"
+        "exactly grace_ms after the rotation: the window is over"
+    );
+}
+
+/// A grace of 0 turns the window off: a replay in the same millisecond as
+/// the rotation is already reuse.
+async fn zero_grace_means_no_window(b: Backend) {
+    let (s, now) = (&b.store, b.now);
+    let f = started(&b).await;
+    s.rotate(&f.id, &f.current_jti, &uid("j1"), now + 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.rotate(&f.id, &f.current_jti, &uid("x"), now + 10, 0)
+            .await
+            .unwrap(),
+        Rotation::Reused
     );
 }
 
