@@ -1,6 +1,7 @@
 //! The HTTP service: the seed's endpoints with the seed's contract, plus
 //! sessions, operations endpoints and API docs.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,8 @@ use authx::axum::{
 use authx::sessions::{ClientInfo, Sessions};
 use authx::store::{Family, TokenStore};
 use authx::{
-    AuthX, Error, ErrorKind, FindOptions, TokenLocation, TokenOptions, TokenType, VerifyOptions,
+    AuthX, Error, ErrorKind, FindOptions, Malformed, TokenLocation, TokenOptions, TokenType,
+    VerifyOptions,
 };
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, Request, State};
@@ -95,6 +97,75 @@ pub(crate) fn detail(status: StatusCode, msg: &str) -> Response {
     res
 }
 
+/// The `detail` the seed answers for a refused credential: `str(e)` of the
+/// exception AuthX (or PyJWT under it) raises, for the failures the seed
+/// can have; this server's own (revocation, reuse, duplicates, store) keep
+/// their messages. `kind` is the token the endpoint takes.
+fn seed_detail(e: &Error, kind: TokenType, auth: &AuthX) -> Cow<'static, str> {
+    let c = auth.config();
+    match e.kind() {
+        ErrorKind::MissingToken => match kind {
+            TokenType::Access => {
+                format!("Missing '{}' in '{}' header.", c.header_type, c.header_name).into()
+            }
+            TokenType::Refresh => format!("Missing cookie '{}'.", c.refresh_cookie_name).into(),
+        },
+        ErrorKind::MissingCsrfToken => format!(
+            "Missing CSRF token. Expected in '{}' header. Ensure you're using \
+             'set_access_cookies'/'set_refresh_cookies' to set cookies (which also sets the \
+             CSRF cookie), then include the CSRF token from that cookie in your request \
+             header. To disable CSRF protection, set JWT_COOKIE_CSRF_PROTECT=False.",
+            match kind {
+                TokenType::Access => &c.access_csrf_header_name,
+                TokenType::Refresh => &c.refresh_csrf_header_name,
+            }
+        )
+        .into(),
+        ErrorKind::CsrfMismatch => "CSRF token mismatch".into(),
+        ErrorKind::AccessTokenRequired => {
+            "'access' token required, 'refresh' token received".into()
+        }
+        ErrorKind::RefreshTokenRequired => {
+            "'refresh' token required, 'access' token received".into()
+        }
+        // The seed reads whatever follows the header's scheme as the token.
+        ErrorKind::MalformedAuthorizationHeader | ErrorKind::Malformed(Malformed::SegmentCount) => {
+            "Invalid token: Not enough segments".into()
+        }
+        ErrorKind::ImmatureToken => "Invalid token: The token is not yet valid (nbf)".into(),
+        ErrorKind::IssuedInFuture => "Invalid token: The token is not yet valid (iat)".into(),
+        ErrorKind::Malformed(_)
+        | ErrorKind::ForbiddenHeader(_)
+        | ErrorKind::InvalidClaim(_)
+        | ErrorKind::MissingClaim(_)
+        | ErrorKind::AlgorithmNotAllowed
+        | ErrorKind::UnknownKeyId => e
+            .message()
+            .replacen("Invalid Token", "Invalid token", 1)
+            .into(),
+        _ => e.message(),
+    }
+}
+
+/// An endpoint's refusal of its credential: [`reject`], with the seed's
+/// `detail` (see [`seed_detail`]) in place of AuthX's message.
+fn reject_as(state: &AppState, e: Error, kind: TokenType) -> Response {
+    let message = seed_detail(&e, kind, &state.auth);
+    let (parts, _) = reject(state, e).into_parts();
+    detail_with(parts, &message)
+}
+
+/// `parts` (status and headers of a rejection) with `{"detail": message}`.
+fn detail_with(mut parts: axum::http::response::Parts, message: &str) -> Response {
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = json!({ "detail": message }).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 fn reject(state: &AppState, e: Error) -> Response {
     state
         .metrics
@@ -117,13 +188,27 @@ fn reject(state: &AppState, e: Error) -> Response {
 }
 
 /// An extractor's outcome, with its failure counted and logged by
-/// [`reject`]: a handler taking `Counted<AccessToken<HeaderOnly>>` runs only
-/// for a valid token, and every rejection is in the metrics.
+/// [`reject`] and answered with the seed's `detail`: a handler taking
+/// `Counted<AccessToken<HeaderOnly>>` runs only for a valid token, and
+/// every rejection is in the metrics.
 pub(crate) struct Counted<E>(pub(crate) E);
+
+/// The kind of token a credential extractor takes.
+pub(crate) trait Credential {
+    const KIND: TokenType;
+}
+
+impl<L, T> Credential for AccessToken<L, T> {
+    const KIND: TokenType = TokenType::Access;
+}
+
+impl<L> Credential for RotatedSession<L> {
+    const KIND: TokenType = TokenType::Refresh;
+}
 
 impl<E> FromRequestParts<AppState> for Counted<E>
 where
-    E: FromRequestParts<AppState, Rejection = AuthRejection> + Send,
+    E: FromRequestParts<AppState, Rejection = AuthRejection> + Credential + Send,
 {
     type Rejection = Response;
 
@@ -134,7 +219,7 @@ where
         E::from_request_parts(parts, state)
             .await
             .map(Counted)
-            .map_err(|r| reject(state, r.into_error()))
+            .map_err(|r| reject_as(state, r.into_error(), E::KIND))
     }
 }
 

@@ -26,6 +26,10 @@ fn start_with(args: &[&str]) -> (tempfile::TempDir, Server) {
 }
 
 /// Flips one character of the signature.
+/// The seed's `detail` for a cookie refresh token without its CSRF header
+/// (AuthX's message, word for word).
+const MISSING_CSRF: &str = "Missing CSRF token. Expected in 'X-CSRF-TOKEN' header. Ensure you're using 'set_access_cookies'/'set_refresh_cookies' to set cookies (which also sets the CSRF cookie), then include the CSRF token from that cookie in your request header. To disable CSRF protection, set JWT_COOKIE_CSRF_PROTECT=False.";
+
 fn tamper(token: &str) -> String {
     let (head, sig) = token.rsplit_once('.').expect("JWT");
     let mut sig: Vec<char> = sig.chars().collect();
@@ -329,28 +333,38 @@ async fn protected_refuses_everything_but_a_header_access_token() {
             }
         };
         let cases: Vec<(&str, reqwest::RequestBuilder, &str)> = vec![
-            ("no token", base(), "Missing JWT in request"),
+            (
+                "no token",
+                base(),
+                "Missing 'Bearer' in 'Authorization' header.",
+            ),
             (
                 "refresh token",
                 base().bearer_auth(&t.refresh),
-                "Access token required",
+                "'access' token required, 'refresh' token received",
             ),
             (
                 "tampered",
                 base().bearer_auth(tamper(&t.access)),
                 "Signature verification failed",
             ),
-            ("garbage bearer", base().bearer_auth("garbage"), ""),
+            (
+                "garbage bearer",
+                base().bearer_auth("garbage"),
+                "Invalid token: Not enough segments",
+            ),
             ("garbage JWT", base().bearer_auth("a.b.c"), ""),
             (
                 "empty bearer",
                 base().header("authorization", "Bearer "),
-                "",
+                "Invalid token: Not enough segments",
             ),
             (
                 "basic scheme",
                 base().header("authorization", "Basic dXNlcjE6cGFzc3dvcmQx"),
-                "",
+                // The seed decodes "Basic ..." as a token ("Not enough
+                // segments"); another scheme is no bearer token here.
+                "Missing 'Bearer' in 'Authorization' header.",
             ),
             (
                 "no scheme",
@@ -360,7 +374,7 @@ async fn protected_refuses_everything_but_a_header_access_token() {
             (
                 "token only in an access cookie",
                 base().header("cookie", format!("access_token_cookie={}", t.access)),
-                "Missing JWT in request",
+                "Missing 'Bearer' in 'Authorization' header.",
             ),
             (
                 "token only in the refresh cookie",
@@ -371,7 +385,7 @@ async fn protected_refuses_everything_but_a_header_access_token() {
                         t.refresh, t.csrf
                     ),
                 ),
-                "Missing JWT in request",
+                "Missing 'Bearer' in 'Authorization' header.",
             ),
             (
                 "token in the query string",
@@ -380,7 +394,7 @@ async fn protected_refuses_everything_but_a_header_access_token() {
                 } else {
                     s.client.post(s.url(&format!("{path}?token={}", t.access)))
                 },
-                "Missing JWT in request",
+                "Missing 'Bearer' in 'Authorization' header.",
             ),
             (
                 "two Authorization headers",
@@ -434,11 +448,15 @@ async fn refresh_failure_paths() {
         .map(str::to_owned)
         .unwrap_or_default();
     let cases: Vec<(&str, reqwest::RequestBuilder, &str)> = vec![
-        ("no cookie", s.client.post(&url), "Missing JWT in request"),
+        (
+            "no cookie",
+            s.client.post(&url),
+            "Missing cookie 'refresh_token_cookie'.",
+        ),
         (
             "no cookie, CSRF header only",
             s.client.post(&url).header("x-csrf-token", &t.csrf),
-            "Missing JWT in request",
+            "Missing cookie 'refresh_token_cookie'.",
         ),
         (
             "no CSRF header",
@@ -449,7 +467,7 @@ async fn refresh_failure_paths() {
                     t.refresh, t.csrf
                 ),
             ),
-            "Missing CSRF token",
+            MISSING_CSRF,
         ),
         (
             "wrong CSRF header",
@@ -463,7 +481,7 @@ async fn refresh_failure_paths() {
                     ),
                 )
                 .header("x-csrf-token", "not-the-csrf-token"),
-            "CSRF double submit does not match",
+            "CSRF token mismatch",
         ),
         (
             "empty CSRF header",
@@ -485,12 +503,12 @@ async fn refresh_failure_paths() {
                     ),
                 )
                 .header("x-csrf-token", &access_csrf),
-            "Refresh token required",
+            "'refresh' token required, 'access' token received",
         ),
         (
             "refresh token in the Authorization header",
             s.client.post(&url).bearer_auth(&t.refresh),
-            "Missing JWT in request",
+            "Missing cookie 'refresh_token_cookie'.",
         ),
         (
             "tampered cookie",
@@ -531,7 +549,7 @@ async fn refresh_failure_paths() {
                 .post(&url)
                 .json(&json!({"refresh_token": t.refresh}))
                 .header("x-csrf-token", &t.csrf),
-            "Missing JWT in request",
+            "Missing cookie 'refresh_token_cookie'.",
         ),
     ];
     for (what, req, message) in cases {
@@ -1079,6 +1097,33 @@ async fn expired_tokens_are_refused() {
             .iter()
             .all(|c| c.clears() || c.name != "refresh_token_cookie")
     );
+}
+
+/// Tokens signed with the server's secret but not valid yet get the
+/// seed's (PyJWT's) messages.
+#[tokio::test]
+async fn tokens_from_the_future_are_refused_with_the_seeds_messages() {
+    let (_dir, s) = start();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let later = authx::clock::ManualClock::at_secs(i64::try_from(now).expect("secs") + 600);
+    for (encode_nbf, message) in [
+        (true, "Invalid token: The token is not yet valid (nbf)"),
+        (false, "Invalid token: The token is not yet valid (iat)"),
+    ] {
+        let minter = authx::AuthX::builder(authx::AuthXConfig {
+            secret_key: Some(support::SECRET.into()),
+            encode_nbf,
+            ..Default::default()
+        })
+        .clock(std::sync::Arc::new(later.clone()))
+        .build()
+        .expect("minter");
+        let token = minter.create_access_token("user1").expect("token");
+        assert_eq!(s.protected(&token).await.detail(401), message);
+    }
 }
 
 #[tokio::test]
