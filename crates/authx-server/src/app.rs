@@ -739,6 +739,7 @@ pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(HeaderLimitLayer {
             limit: limits.max_header_bytes,
+            max_body: limits.max_body_bytes,
         })
         .with_state(state);
     if !limits.cors_origins.is_empty() {

@@ -13,18 +13,21 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use futures_util::future::Either;
 use tower::{Layer, Service};
 
 use prometheus::HistogramVec;
 
-/// Refuses requests whose headers add up to more than `limit` bytes with
-/// 431 (H8), before routing.
+/// Refuses, before routing and with the seed's JSON error shape, requests
+/// whose headers add up to more than `limit` bytes (431, H8) and requests
+/// that announce a body larger than `max_body` bytes (413). A body without
+/// `Content-Length` is limited while it is read (`RequestBodyLimitLayer`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HeaderLimitLayer {
     pub(crate) limit: usize,
+    pub(crate) max_body: usize,
 }
 
 impl<S> Layer<S> for HeaderLimitLayer {
@@ -33,6 +36,7 @@ impl<S> Layer<S> for HeaderLimitLayer {
         HeaderLimit {
             inner,
             limit: self.limit,
+            max_body: self.max_body,
         }
     }
 }
@@ -42,6 +46,7 @@ impl<S> Layer<S> for HeaderLimitLayer {
 pub(crate) struct HeaderLimit<S> {
     inner: S,
     limit: usize,
+    max_body: usize,
 }
 
 impl<S> Service<Request> for HeaderLimit<S>
@@ -67,6 +72,20 @@ where
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "Request header fields too large",
             ))));
+        }
+        // hyper has already refused a malformed or repeated Content-Length.
+        let announced = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > self.max_body as u64) {
+            let mut res =
+                crate::app::detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+            // The body is not read: the connection cannot be reused.
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return Either::Left(ready(Ok(res)));
         }
         Either::Right(self.inner.call(request))
     }
