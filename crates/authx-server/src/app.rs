@@ -149,9 +149,9 @@ fn seed_detail(e: &Error, kind: TokenType, auth: &AuthX) -> Cow<'static, str> {
 
 /// An endpoint's refusal of its credential: [`reject`], with the seed's
 /// `detail` (see [`seed_detail`]) in place of AuthX's message.
-fn reject_as(state: &AppState, e: Error, kind: TokenType) -> Response {
+fn reject_as(state: &AppState, e: Error, kind: TokenType, request: &Parts) -> Response {
     let message = seed_detail(&e, kind, &state.auth);
-    let (parts, _) = reject(state, e).into_parts();
+    let (parts, _) = reject_in(state, e, Some(request)).into_parts();
     detail_with(parts, &message)
 }
 
@@ -167,24 +167,79 @@ fn detail_with(mut parts: axum::http::response::Parts, message: &str) -> Respons
 }
 
 fn reject(state: &AppState, e: Error) -> Response {
+    reject_in(state, e, None)
+}
+
+/// Counts (and logs) a refusal; `request` (its head) adds who and where to
+/// the log line of a replayed refresh token.
+fn reject_in(state: &AppState, e: Error, request: Option<&Parts>) -> Response {
     state
         .metrics
         .auth_failures
         .with_label_values(&[e.error_type()])
         .inc();
-    if e.kind() == &ErrorKind::TokenReuseDetected {
-        state.metrics.reuse_detections.inc();
-        state
-            .metrics
-            .revocations
-            .with_label_values(&["reuse"])
-            .inc();
-        tracing::warn!(
-            event = "refresh_reuse_detected",
-            "a rotated refresh token was replayed; session revoked"
-        );
+    match e.kind() {
+        ErrorKind::TokenReuseDetected => {
+            state.metrics.reuse_detections.inc();
+            state
+                .metrics
+                .revocations
+                .with_label_values(&["reuse"])
+                .inc();
+            log_reuse(state, request);
+        }
+        ErrorKind::StoreUnavailable(why) => log_store_unavailable(why),
+        _ => {}
     }
     AuthRejection::new(&state.auth, e).into_response()
+}
+
+/// The security event of a replayed refresh token, with its subject and
+/// session (read again from the cookie, whose signature was verified
+/// before the replay was found) and the client's address; never the token.
+fn log_reuse(state: &AppState, request: Option<&Parts>) {
+    let cookie_only = FindOptions::new().locations(&[TokenLocation::Cookies]);
+    let payload = request.and_then(|parts| {
+        let found = state
+            .auth
+            .get_token_from_request(parts, TokenType::Refresh, cookie_only)
+            .ok()?;
+        state.auth.decode_token(&found.token).ok()
+    });
+    let ip = request.map(|parts| {
+        client_ip(
+            state,
+            &parts.headers,
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+        )
+    });
+    tracing::warn!(
+        event = "refresh_reuse_detected",
+        user = payload.as_ref().map(|p| p.sub.as_str()),
+        session = payload.as_ref().and_then(|p| p.session_id()),
+        ip = ip.as_deref(),
+        "a rotated refresh token was replayed; session revoked"
+    );
+}
+
+/// Logs that the token store cannot be reached, at most once a second:
+/// during an outage every request would otherwise log it.
+fn log_store_unavailable(why: &str) {
+    static LAST_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let now = crate::users::now_ms();
+    let last = LAST_MS.load(std::sync::atomic::Ordering::Relaxed);
+    if now - last >= 1000
+        && LAST_MS
+            .compare_exchange(
+                last,
+                now,
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+            )
+            .is_ok()
+    {
+        tracing::warn!(event = "store_unavailable", reason = %why, "token store unavailable; answering 503");
+    }
 }
 
 /// An extractor's outcome, with its failure counted and logged by
@@ -219,7 +274,7 @@ where
         E::from_request_parts(parts, state)
             .await
             .map(Counted)
-            .map_err(|r| reject_as(state, r.into_error(), E::KIND))
+            .map_err(|r| reject_as(state, r.into_error(), E::KIND, parts))
     }
 }
 

@@ -1192,11 +1192,18 @@ async fn security_events_are_logged_without_tokens() {
             .await
             .contains("user=user1")
     );
+    let reuse = log_line(&s, "event=\"refresh_reuse_detected\"").await;
+    assert!(reuse.contains("WARN"), "{reuse}");
     assert!(
-        log_line(&s, "event=\"refresh_reuse_detected\"")
-            .await
-            .contains("WARN")
+        reuse.contains("user=\"user1\"") || reuse.contains("user=user1"),
+        "{reuse}"
     );
+    let session = claims(&t0.refresh)["sid"].as_str().map(str::to_owned);
+    assert!(
+        session.is_some_and(|sid| reuse.contains(&sid)),
+        "the session in {reuse}"
+    );
+    assert!(reuse.contains("127.0.0.1"), "{reuse}");
     assert!(
         log_line(&s, "event=\"logout\"")
             .await

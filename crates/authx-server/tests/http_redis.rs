@@ -203,4 +203,18 @@ async fn an_unreachable_redis_fails_closed() {
     assert!(res.cookies().is_empty(), "no session, no cookies");
     s.login_raw("user1", "wrong").await.detail(401);
     s.get("/healthz").await.expect(200);
+    // The outage is in the log (a warning: written at once), once a second
+    // at most however many requests fail.
+    for _ in 0..5 {
+        s.login_raw("user1", "password1").await.detail(503);
+    }
+    let log = s.stderr();
+    let warnings = log
+        .lines()
+        .filter(|l| l.contains("event=\"store_unavailable\"") && l.contains("WARN"))
+        .count();
+    assert!(
+        (1..=2).contains(&warnings),
+        "{warnings} warnings in:\n{log}"
+    );
 }
