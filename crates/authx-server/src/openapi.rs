@@ -37,7 +37,7 @@ pub(crate) fn document() -> Value {
             "/login": {"post": {
                 "summary": "Log in: access token in the body, refresh token in an HttpOnly cookie",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LoginRequest"}}}},
-                "responses": {"200": token_response(), "401": error("Invalid username or password"), "422": error("Invalid body"), "429": error("Too many login attempts")}
+                "responses": {"200": token_response(), "401": error("Invalid username or password"), "408": error("Body not received in time"), "413": error("Body larger than the limit"), "422": error("Invalid body"), "429": error("Too many login attempts"), "503": error("Token store or user database unavailable")}
             }},
             "/refresh": {"post": {
                 "summary": "Rotate the refresh cookie and get a new access token",
@@ -61,18 +61,18 @@ pub(crate) fn document() -> Value {
             "/logout-all": {"post": {
                 "summary": "End every session of the caller",
                 "security": [{"bearer": []}],
-                "responses": {"200": {"description": "Logged out everywhere"}, "401": error("Missing or invalid access token")}
+                "responses": {"200": {"description": "Logged out everywhere"}, "401": error("Missing or invalid access token"), "503": error("Token store unavailable")}
             }},
             "/sessions": {"get": {
                 "summary": "The caller's live sessions",
                 "security": [{"bearer": []}],
-                "responses": {"200": {"description": "Sessions", "content": {"application/json": {"schema": {"type": "object", "properties": {"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}}}}, "401": error("Missing or invalid access token")}
+                "responses": {"200": {"description": "Sessions", "content": {"application/json": {"schema": {"type": "object", "properties": {"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}}}}, "401": error("Missing or invalid access token"), "503": error("Token store unavailable")}
             }},
             "/sessions/{id}": {"delete": {
                 "summary": "End one of the caller's sessions",
                 "security": [{"bearer": []}],
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
-                "responses": {"204": {"description": "Ended"}, "404": error("No such session of the caller"), "401": error("Missing or invalid access token")}
+                "responses": {"204": {"description": "Ended"}, "404": error("No such session of the caller"), "401": error("Missing or invalid access token"), "503": error("Token store unavailable")}
             }},
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Alive"}}}},
             "/readyz": {"get": {"summary": "Readiness (checks the token store)", "responses": {"200": {"description": "Ready"}, "503": error("Store unavailable")}}},
