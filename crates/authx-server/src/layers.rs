@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, Version, header};
 use axum::response::Response;
 use futures_util::future::Either;
 use tower::{Layer, Service};
@@ -21,8 +21,9 @@ use tower::{Layer, Service};
 use prometheus::HistogramVec;
 
 /// Refuses, before routing and with the seed's JSON error shape, requests
-/// whose headers add up to more than `limit` bytes (431, H8) and requests
-/// that announce a body larger than `max_body` bytes (413). A body without
+/// whose headers add up to more than `limit` bytes (431, H8), HTTP/1.1
+/// requests without exactly one `Host` (400), and requests that announce a
+/// body larger than `max_body` bytes (413). A body without
 /// `Content-Length` is limited while it is read (`RequestBodyLimitLayer`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HeaderLimitLayer {
@@ -72,6 +73,21 @@ where
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "Request header fields too large",
             ))));
+        }
+        // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host header;
+        // hyper leaves the check to the application. Two could route a
+        // request one way and build its links (or cache key) another.
+        if request.version() == Version::HTTP_11 {
+            let mut hosts = request.headers().get_all(header::HOST).iter();
+            if hosts.next().is_none() || hosts.next().is_some() {
+                let mut res = crate::app::detail(
+                    StatusCode::BAD_REQUEST,
+                    "An HTTP/1.1 request needs exactly one Host header",
+                );
+                res.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return Either::Left(ready(Ok(res)));
+            }
         }
         // hyper has already refused a malformed or repeated Content-Length.
         let announced = request

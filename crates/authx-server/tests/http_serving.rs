@@ -192,6 +192,39 @@ fn connections_beyond_the_limit_wait_for_one_to_close() {
     );
 }
 
+/// RFC 9112 §3.2: an HTTP/1.1 request without a Host header, or with two,
+/// is a 400 (HTTP/1.0 needs none).
+#[test]
+fn http_1_1_needs_exactly_one_host_header() {
+    let (_dir, server) = start_with(&[]);
+    for request in [
+        "GET /healthz HTTP/1.1\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
+    ] {
+        let mut stream = connect(&server);
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let response = String::from_utf8_lossy(&response);
+        assert!(
+            response.starts_with("HTTP/1.1 400 "),
+            "{request:?}: {response}"
+        );
+        assert!(
+            response.ends_with(r#"{"detail":"An HTTP/1.1 request needs exactly one Host header"}"#),
+            "{response}"
+        );
+    }
+    let mut stream = connect(&server);
+    stream
+        .write_all(b"GET /healthz HTTP/1.0\r\n\r\n")
+        .expect("write");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.0 200 "), "{response}");
+}
+
 #[test]
 fn sigterm_closes_idle_connections_and_exits_cleanly() {
     let (_dir, mut server) = start_with(&["--http-workers", "2"]);
