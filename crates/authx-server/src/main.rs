@@ -168,11 +168,15 @@ fn auth_config(args: &ServeArgs) -> Result<AuthXConfig, BoxError> {
         }
         if !users::argon2_cost_is_strong(args.argon2_memory_kib, args.argon2_iterations) {
             return Err(format!(
-                "production mode refuses argon2 costs below OWASP's weakest recommended setting \
-                 (AUTHX_ARGON2_MEMORY_KIB >= {} and memory x AUTHX_ARGON2_ITERATIONS >= {} KiB; \
-                 the default is 19456 x 2)",
-                users::MIN_ARGON2_MEMORY_KIB,
-                users::MIN_ARGON2_WORK_KIB,
+                "production mode refuses argon2 costs below OWASP's recommendation: with \
+                 AUTHX_ARGON2_ITERATIONS={} it needs AUTHX_ARGON2_MEMORY_KIB >= {} (47104 for 1 \
+                 iteration, 19456 for 2, 12288 for 3, 9216 for 4, 7168 for 5 or more; the \
+                 default is 19456 with 2)",
+                args.argon2_iterations,
+                users::min_argon2_memory_kib(args.argon2_iterations).map_or_else(
+                    || "(none: at least 1 iteration)".to_owned(),
+                    |m| m.to_string()
+                ),
             )
             .into());
         }

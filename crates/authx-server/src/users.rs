@@ -215,15 +215,17 @@ impl Users {
         }))
     }
 
-    /// Whether `hash` was made with the configured algorithm and costs.
+    /// Whether `hash` was made with the configured algorithm and at least
+    /// the configured costs. A stronger hash is kept: lowering the cost
+    /// (for a load test, say) never weakens the hashes already stored.
     fn is_current(&self, hash: &PasswordHash) -> bool {
         let want = self.argon.params();
         hash.algorithm.as_str() == "argon2id"
             && hash.version == Some(Version::V0x13.into())
             && Params::try_from(hash).is_ok_and(|p| {
-                p.m_cost() == want.m_cost()
-                    && p.t_cost() == want.t_cost()
-                    && p.p_cost() == want.p_cost()
+                p.m_cost() >= want.m_cost()
+                    && p.t_cost() >= want.t_cost()
+                    && p.p_cost() >= want.p_cost()
             })
     }
 
@@ -279,17 +281,25 @@ fn validate_password(password: &str) -> Result<(), UserError> {
     Ok(())
 }
 
-/// The least argon2 memory cost production mode accepts, in KiB: OWASP's
-/// weakest recommended argon2id setting (7 MiB with 5 iterations).
-pub(crate) const MIN_ARGON2_MEMORY_KIB: u32 = 7_168;
-/// The least memory × iterations production mode accepts, in KiB: each of
-/// OWASP's recommended settings (46 MiB × 1 … 7 MiB × 5) is at least this.
-pub(crate) const MIN_ARGON2_WORK_KIB: u64 = 35_840;
+/// The least argon2id memory cost (KiB) production mode accepts for a
+/// number of iterations: OWASP's recommended settings (46 MiB with 1
+/// iteration, 19 MiB with 2, 12 MiB with 3, 9 MiB with 4, 7 MiB with 5 or
+/// more).
+pub(crate) fn min_argon2_memory_kib(iterations: u32) -> Option<u32> {
+    match iterations {
+        0 => None,
+        1 => Some(47_104),
+        2 => Some(19_456),
+        3 => Some(12_288),
+        4 => Some(9_216),
+        _ => Some(7_168),
+    }
+}
 
-/// Whether an argon2id cost is at least OWASP's weakest recommended one.
+/// Whether an argon2id cost is at least OWASP's recommended one for its
+/// number of iterations.
 pub(crate) fn argon2_cost_is_strong(memory_kib: u32, iterations: u32) -> bool {
-    memory_kib >= MIN_ARGON2_MEMORY_KIB
-        && u64::from(memory_kib) * u64::from(iterations) >= MIN_ARGON2_WORK_KIB
+    min_argon2_memory_kib(iterations).is_some_and(|min| memory_kib >= min)
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -313,7 +323,7 @@ mod tests {
     }
 
     #[test]
-    fn a_hash_made_at_another_cost_is_replaced_at_the_next_login() {
+    fn a_hash_made_at_a_lower_cost_is_replaced_at_the_next_login() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("users.db");
         let old = Users::open(&db, 1024, 1).expect("open");
@@ -336,24 +346,42 @@ mod tests {
     }
 
     #[test]
-    fn production_argon2_floor_is_owasps_weakest_setting() {
-        for (m, t) in [
-            (19_456, 2),
+    fn production_argon2_floor_follows_owasps_table() {
+        let table = [
             (47_104, 1),
+            (19_456, 2),
             (12_288, 3),
             (9_216, 4),
             (7_168, 5),
-        ] {
+        ];
+        for (m, t) in table {
             assert!(argon2_cost_is_strong(m, t), "{m} x {t}");
+            assert!(!argon2_cost_is_strong(m - 1, t), "{} x {t}", m - 1);
+            assert!(argon2_cost_is_strong(m, t + 1), "{m} x {}", t + 1);
         }
+        // The same product with fewer iterations is not enough.
         for (m, t) in [
+            (35_840, 1),
+            (17_920, 2),
+            (11_947, 3),
             (1_024, 1),
-            (19_456, 1),
-            (7_168, 4),
-            (4_096, 10),
             (0, u32::MAX),
         ] {
             assert!(!argon2_cost_is_strong(m, t), "{m} x {t}");
         }
+        assert!(!argon2_cost_is_strong(u32::MAX, 0));
+    }
+
+    #[test]
+    fn a_stronger_hash_is_kept_when_the_cost_is_lowered() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("users.db");
+        let strong = Users::open(&db, 2048, 2).expect("open");
+        strong.add("alice", None, "pw").expect("add");
+        let before = stored_hash(&strong, "alice");
+        drop(strong);
+        let weaker = Users::open(&db, 1024, 1).expect("open");
+        assert!(weaker.verify("alice", "pw").expect("verify").is_some());
+        assert_eq!(stored_hash(&weaker, "alice"), before, "not downgraded");
     }
 }
