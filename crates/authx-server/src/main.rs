@@ -280,7 +280,14 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
             }
             n => n,
         };
-        tracing::info!(%local, production = args.production, workers, "listening");
+        let max_connections = connection_cap(args.max_connections);
+        tracing::info!(
+            %local,
+            production = args.production,
+            workers,
+            max_connections,
+            "listening"
+        );
         logbuf::flush();
         // Tests and scripts read the bound port from this line.
         println!("listening on http://{local}");
@@ -298,12 +305,39 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         let options = serve::ServeOptions {
             workers,
             header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
-            max_connections: args.max_connections.max(1),
+            max_connections,
         };
         serve::serve(listener, app, options, shutdown()).await?;
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The connection cap that fits the process's open-file limit, raised
+/// first as far as the system allows: each connection holds a descriptor,
+/// and the database, Redis, the log and the listener need a few more.
+fn connection_cap(wanted: u32) -> usize {
+    const RESERVE: u64 = 64;
+    let wanted = usize::try_from(wanted).unwrap_or(usize::MAX).max(1);
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            let fits = usize::try_from(limit.saturating_sub(RESERVE))
+                .unwrap_or(usize::MAX)
+                .max(1);
+            if wanted > fits {
+                tracing::warn!(
+                    max_connections = fits,
+                    open_file_limit = limit,
+                    "--max-connections lowered to fit the open-file limit (ulimit -n)"
+                );
+            }
+            wanted.min(fits)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the open-file limit; keeping --max-connections");
+            wanted
+        }
+    }
 }
 
 async fn shutdown() {

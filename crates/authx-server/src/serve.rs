@@ -85,8 +85,9 @@ pub(crate) async fn serve(
 
     let mut signal = std::pin::pin!(signal);
     let mut next = 0usize;
-    let open = Arc::new(Semaphore::new(options.max_connections.max(1)));
-    let mut at_limit_logged = false;
+    let max = options.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let open = Arc::new(Semaphore::new(max));
+    let mut warned_at: Option<std::time::Instant> = None;
     loop {
         // At the limit, wait for a connection to close before accepting:
         // new clients wait in the listen queue instead of the process
@@ -94,12 +95,13 @@ pub(crate) async fn serve(
         let permit = match Arc::clone(&open).try_acquire_owned() {
             Ok(p) => p,
             Err(_) => {
-                if !at_limit_logged {
+                // Said once a minute at most while the limit keeps biting.
+                if warned_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
                     tracing::warn!(
-                        max_connections = options.max_connections,
+                        max_connections = max,
                         "connection limit reached; new connections wait"
                     );
-                    at_limit_logged = true;
+                    warned_at = Some(std::time::Instant::now());
                 }
                 tokio::select! {
                     p = Arc::clone(&open).acquire_owned() => match p {
@@ -110,9 +112,6 @@ pub(crate) async fn serve(
                 }
             }
         };
-        if open.available_permits() > options.max_connections / 2 {
-            at_limit_logged = false;
-        }
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut signal => break,

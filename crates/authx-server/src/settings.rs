@@ -190,16 +190,18 @@ pub(crate) struct ServeArgs {
         global = true
     )]
     pub(crate) body_read_timeout_secs: u64,
-    /// Connections served at once; further clients wait in the listen
-    /// queue until one closes, so a connection flood cannot exhaust the
-    /// process's file descriptors (at least 1).
+    /// Connections served at once (1 to 1048576); further clients wait in
+    /// the listen queue until one closes, so a connection flood cannot
+    /// exhaust the process's file descriptors. At start-up the open-file
+    /// limit is raised as far as allowed and the cap lowered to fit it.
     #[arg(
         long,
         env = "AUTHX_MAX_CONNECTIONS",
         default_value_t = 8192,
+        value_parser = clap::value_parser!(u32).range(1..=1_048_576),
         global = true
     )]
-    pub(crate) max_connections: usize,
+    pub(crate) max_connections: u32,
     /// Access tokens kept after they verified, so the next request with
     /// the same token skips the signature check (0: off). Expiry, type and
     /// revocation are still checked on every request; about 1 KB each.

@@ -192,6 +192,25 @@ fn connections_beyond_the_limit_wait_for_one_to_close() {
     );
 }
 
+/// The connection cap is lowered to fit the open-file limit, and says so.
+#[test]
+fn the_connection_cap_fits_the_open_file_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Spawn::new(dir.path()).open_files(256).start();
+    let log = server.stderr();
+    assert!(log.contains("lowered to fit the open-file limit"), "{log}");
+    assert!(log.contains("max_connections=192"), "{log}");
+    let mut stream = connect(&server);
+    assert_eq!(get(&mut stream, "/healthz").0, "HTTP/1.1 200 OK");
+    // With room to spare, the cap is left alone.
+    let (_dir, roomy) = start_with(&["--max-connections", "100"]);
+    assert!(
+        !roomy.stderr().contains("lowered to fit"),
+        "{}",
+        roomy.stderr()
+    );
+}
+
 /// RFC 9112 §3.2: an HTTP/1.1 request without a Host header, or with two,
 /// is a 400 (HTTP/1.0 needs none).
 #[test]

@@ -54,6 +54,8 @@ pub struct Spawn {
     pub env: Vec<(String, String)>,
     /// Whether [`FAST_ARGON`] is passed (the default).
     pub fast_argon: bool,
+    /// Started under this open-file limit (`ulimit -n`), when set.
+    pub open_files: Option<u32>,
 }
 
 /// A process that exited (instead of serving).
@@ -72,7 +74,14 @@ impl Spawn {
             args: Vec::new(),
             env: vec![("JWT_SECRET_KEY".into(), SECRET.into())],
             fast_argon: true,
+            open_files: None,
         }
+    }
+
+    /// Starts the server under an open-file limit of `n` (soft and hard).
+    pub fn open_files(mut self, n: u32) -> Self {
+        self.open_files = Some(n);
+        self
     }
 
     /// Hashes passwords with the server's configured (or default) argon2
@@ -116,7 +125,24 @@ impl Spawn {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd
+        match self.open_files {
+            None => cmd,
+            Some(n) => {
+                // The shell lowers the limit, then becomes the server.
+                let mut sh = Command::new("/bin/sh");
+                sh.env_clear()
+                    .arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(cmd.get_program())
+                    .args(cmd.get_args());
+                for (k, v) in cmd.get_envs() {
+                    if let Some(v) = v {
+                        sh.env(k, v);
+                    }
+                }
+                sh
+            }
+        }
     }
 
     /// Starts the server; panics (with its stderr) if it does not serve.
