@@ -705,6 +705,16 @@ async fn logout_by_cookie_needs_the_csrf_header_to_end_the_session() {
         assert!(res.cookie("refresh_token_cookie").clears(), "{csrf:?}");
         assert_eq!(s.sessions(&t.access).await.len(), 1, "{csrf:?}: not ended");
     }
+    // Each refusal is counted and logged.
+    let m = s.get("/metrics").await.text();
+    for line in [
+        // No header, and an empty one.
+        r#"authx_auth_failures_total{reason="MissingCSRFTokenError"} 2"#,
+        r#"authx_auth_failures_total{reason="CSRFError"} 1"#,
+    ] {
+        assert!(m.lines().any(|l| l == line), "{line} in\n{m}");
+    }
+    log_line(&s, "event=\"logout_not_revoked\"").await;
     let t1 = s.refresh(&t).await;
     s.logout(&t1, false).await.expect(200);
     assert_eq!(s.sessions(&t1.access).await.len(), 0);
