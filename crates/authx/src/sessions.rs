@@ -134,9 +134,10 @@ impl Sessions {
     }
 
     /// Sets the grace window for concurrent refreshes (default 10 s): a
-    /// retired refresh token replayed less than this long after its
-    /// rotation gets the successor; later, it revokes the session. Zero
-    /// turns the window off.
+    /// retired refresh token replayed less than this long from its
+    /// rotation (either way: instances' clocks may differ a little) gets
+    /// the successor; later, it revokes the session. Zero turns the window
+    /// off.
     ///
     /// ```
     /// # use std::sync::Arc;

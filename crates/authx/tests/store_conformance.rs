@@ -277,6 +277,10 @@ conformance! {
         memory_grace_window_ends_at_grace_ms,
         sqlite_grace_window_ends_at_grace_ms,
         redis_grace_window_ends_at_grace_ms;
+    grace_window_holds_for_a_clock_behind =>
+        memory_grace_window_holds_for_a_clock_behind,
+        sqlite_grace_window_holds_for_a_clock_behind,
+        redis_grace_window_holds_for_a_clock_behind;
     zero_grace_means_no_window =>
         memory_zero_grace_means_no_window,
         sqlite_zero_grace_means_no_window,
@@ -815,18 +819,50 @@ async fn grace_window_ends_at_grace_ms(b: Backend) {
 }
 
 /// A grace of 0 turns the window off: a replay in the same millisecond as
-/// the rotation is already reuse.
+/// the rotation is already reuse, and so is one stamped earlier (another
+/// instance's clock behind this one's).
 async fn zero_grace_means_no_window(b: Backend) {
     let (s, now) = (&b.store, b.now);
+    for replay_at in [now + 10, now + 9] {
+        let f = started(&b).await;
+        s.rotate(&f.id, &f.current_jti, &uid("j1"), now + 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.rotate(&f.id, &f.current_jti, &uid("x"), replay_at, 0)
+                .await
+                .unwrap(),
+            Rotation::Reused,
+            "replay at {replay_at}"
+        );
+    }
+}
+
+/// A replay stamped before the rotation (clocks of two instances a little
+/// apart) is within the window when it is less than `grace_ms` off.
+async fn grace_window_holds_for_a_clock_behind(b: Backend) {
+    let (s, now) = (&b.store, b.now);
     let f = started(&b).await;
-    s.rotate(&f.id, &f.current_jti, &uid("j1"), now + 10, 0)
+    let j1 = uid("j1");
+    s.rotate(&f.id, &f.current_jti, &j1, now + GRACE, GRACE)
         .await
         .unwrap();
     assert_eq!(
-        s.rotate(&f.id, &f.current_jti, &uid("x"), now + 10, 0)
+        s.rotate(&f.id, &f.current_jti, &uid("x"), now + 1, GRACE)
             .await
             .unwrap(),
-        Rotation::Reused
+        Rotation::Grace {
+            successor_jti: j1,
+            expires_ms: f.expires_ms
+        },
+        "grace_ms - 1 behind"
+    );
+    assert_eq!(
+        s.rotate(&f.id, &f.current_jti, &uid("x"), now, GRACE)
+            .await
+            .unwrap(),
+        Rotation::Reused,
+        "grace_ms behind"
     );
 }
 

@@ -20,7 +20,8 @@
 //! - it is the current one: it is retired (kept as *previous*) and the new
 //!   `jti` becomes current: [`Rotation::Rotated`];
 //! - it is the previous one, presented within the grace window (less than
-//!   `grace_ms` after it was retired; 0 turns the window off): the caller
+//!   `grace_ms` from the moment it was retired, either way, so instances
+//!   whose clocks differ a little agree; 0 turns the window off): the caller
 //!   gets the already-issued successor, so two tabs refreshing at once
 //!   converge: [`Rotation::Grace`];
 //! - anything else (the previous one after the grace window, or an older
@@ -156,7 +157,9 @@ impl Family {
             };
         }
         if self.previous_jti.as_deref() == Some(presented)
-            && self.rotated_at_ms.is_some_and(|at| now_ms - at < grace_ms)
+            && self
+                .rotated_at_ms
+                .is_some_and(|at| now_ms.abs_diff(at) < grace_ms.unsigned_abs())
         {
             self.last_used_ms = now_ms;
             return Rotation::Grace {

@@ -33,7 +33,7 @@ if ARGV[1] == f[1] then
   redis.call('HSET', k, 'prev', f[1], 'cur', ARGV[2], 'rot', ARGV[3], 'last', ARGV[3])
   return {'rotated', f[4]}
 end
-if f[2] and f[3] and ARGV[1] == f[2] and now - tonumber(f[3]) < grace then
+if f[2] and f[3] and ARGV[1] == f[2] and math.abs(now - tonumber(f[3])) < grace then
   redis.call('HSET', k, 'last', ARGV[3])
   return {'grace', f[1], f[4]}
 end
@@ -82,7 +82,7 @@ for i = 1, #KEYS do
   elseif presented == f[1] then
     redis.call('HSET', k, 'prev', f[1], 'cur', new, 'rot', now_s, 'last', now_s)
     out[i] = {'rotated', f[4]}
-  elseif f[2] and f[3] and presented == f[2] and now - tonumber(f[3]) < grace then
+  elseif f[2] and f[3] and presented == f[2] and math.abs(now - tonumber(f[3])) < grace then
     redis.call('HSET', k, 'last', now_s)
     out[i] = {'grace', f[1], f[4]}
   else
