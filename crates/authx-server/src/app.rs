@@ -223,29 +223,37 @@ fn log_reuse(state: &AppState, request: Option<&Parts>) {
 }
 
 /// Logs that the token store cannot be reached, at most once a second:
-/// during an outage every request would otherwise log it.
+/// during an outage every request would otherwise log it. Timed by the
+/// monotonic clock, so a wall-clock step cannot silence it.
 fn log_store_unavailable(why: &str) {
-    static LAST_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-    let now = crate::users::now_ms();
-    let last = LAST_MS.load(std::sync::atomic::Ordering::Relaxed);
-    if now - last >= 1000
-        && LAST_MS
-            .compare_exchange(
-                last,
-                now,
-                std::sync::atomic::Ordering::Relaxed,
-                std::sync::atomic::Ordering::Relaxed,
-            )
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
+    // Milliseconds since EPOCH of the last warning, plus one (0: none yet).
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = u64::try_from(
+        EPOCH
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_millis(),
+    )
+    .unwrap_or(u64::MAX)
+    .saturating_add(1);
+    let last = LAST.load(Ordering::Relaxed);
+    if (last == 0 || now.saturating_sub(last) >= 1000)
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     {
         tracing::warn!(event = "store_unavailable", reason = %why, "token store unavailable; answering 503");
     }
 }
 
-/// An extractor's outcome, with its failure counted and logged by
-/// [`reject`] and answered with the seed's `detail`: a handler taking
+/// An extractor's outcome, its refusal counted (and, for a replayed
+/// refresh token or an unreachable store, logged) by [`reject_in`] and
+/// answered with the seed's `detail`: a handler taking
 /// `Counted<AccessToken<HeaderOnly>>` runs only for a valid token, and
-/// every rejection is in the metrics.
+/// every refusal is in the metrics.
 pub(crate) struct Counted<E>(pub(crate) E);
 
 /// The kind of token a credential extractor takes.

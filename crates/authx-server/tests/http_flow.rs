@@ -25,11 +25,11 @@ fn start_with(args: &[&str]) -> (tempfile::TempDir, Server) {
     (dir, server)
 }
 
-/// Flips one character of the signature.
 /// The seed's `detail` for a cookie refresh token without its CSRF header
 /// (AuthX's message, word for word).
 const MISSING_CSRF: &str = "Missing CSRF token. Expected in 'X-CSRF-TOKEN' header. Ensure you're using 'set_access_cookies'/'set_refresh_cookies' to set cookies (which also sets the CSRF cookie), then include the CSRF token from that cookie in your request header. To disable CSRF protection, set JWT_COOKIE_CSRF_PROTECT=False.";
 
+/// Flips one character of the signature.
 fn tamper(token: &str) -> String {
     let (head, sig) = token.rsplit_once('.').expect("JWT");
     let mut sig: Vec<char> = sig.chars().collect();
@@ -909,7 +909,15 @@ async fn revoked_access_tokens_stop_working(args: &[&str]) {
 async fn refused_credentials_are_counted_by_reason() {
     let (_dir, s) = start_with(&["--refresh-grace-ms", "0"]);
     let t = s.login("user1", "password1").await;
+    // No token on each endpoint that takes one.
     s.get("/protected").await.detail(401);
+    s.post("/protected-action").await.detail(401);
+    s.get("/sessions").await.detail(401);
+    s.send(s.client.delete(s.url("/sessions/x")))
+        .await
+        .detail(401);
+    s.post("/logout-all").await.detail(401);
+    s.post("/refresh").await.detail(401);
     s.get_auth("/protected", &tamper(&t.access))
         .await
         .detail(401);
@@ -920,7 +928,7 @@ async fn refused_credentials_are_counted_by_reason() {
     s.refresh_with(&next).await.detail(401);
     let m = s.get("/metrics").await.text();
     for (reason, n) in [
-        ("MissingTokenError", 1),
+        ("MissingTokenError", 6),
         ("TokenInvalidSignatureError", 1),
         ("AccessTokenRequiredError", 1),
         ("CSRFError", 1),

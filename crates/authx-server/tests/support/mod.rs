@@ -609,7 +609,6 @@ impl Server {
         self.get_auth("/protected", access).await
     }
 
-    /// POST /logout with the refresh cookies (and the access token when given).
     /// POST /logout as the browser client sends it: both cookies and the
     /// CSRF header (and the access token when `with_access`).
     pub async fn logout(&self, t: &Tokens, with_access: bool) -> Resp {
