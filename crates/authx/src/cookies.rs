@@ -168,8 +168,8 @@ impl AuthX {
     /// token's CSRF value and expiry, so the token is not verified a second
     /// time; any other pair's token is (a pair read back from JSON, say).
     /// The recorded values belong to the tokens the pair was issued with; a
-    /// token put in the pair after that (its length or last characters
-    /// differ) is verified as [`set_cookies`](Self::set_cookies) would.
+    /// token put in the pair after that, or edited there, is verified as
+    /// [`set_cookies`](Self::set_cookies) would.
     ///
     /// ```
     /// # use authx::{AuthX, AuthXConfig, TokenLocation, TokenOptions, TokenType};

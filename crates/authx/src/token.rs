@@ -480,36 +480,24 @@ pub(crate) struct Minted {
     pub(crate) csrf: Option<String>,
     /// The token's `exp`, seconds.
     pub(crate) exp: i64,
-    /// The token's length and its last bytes (signature characters): a
-    /// token put in the pair's public field after minting does not match,
-    /// and is then verified instead of trusted.
-    len: usize,
-    tail: [u8; Minted::TAIL],
+    /// The token itself: a token put in the pair's public field after
+    /// minting (or edited there) does not match, and is then verified
+    /// instead of trusted.
+    token: Box<str>,
 }
 
 impl Minted {
-    const TAIL: usize = 16;
-
     fn new(token: &str, csrf: Option<String>, exp: i64) -> Self {
         Self {
             csrf,
             exp,
-            len: token.len(),
-            tail: Self::tail_of(token),
+            token: token.into(),
         }
-    }
-
-    fn tail_of(token: &str) -> [u8; Self::TAIL] {
-        let bytes = token.as_bytes();
-        let mut tail = [0; Self::TAIL];
-        let n = bytes.len().min(Self::TAIL);
-        tail[Self::TAIL - n..].copy_from_slice(&bytes[bytes.len() - n..]);
-        tail
     }
 
     /// Whether this records `token` (and not one that replaced it).
     pub(crate) fn is_of(&self, token: &str) -> bool {
-        self.len == token.len() && self.tail == Self::tail_of(token)
+        *self.token == *token
     }
 }
 
