@@ -83,11 +83,16 @@ pub(crate) struct HttpLimits {
 /// `{"detail": ...}`; a missing scope stays 403 and an unreachable store
 /// 503 (failing closed is not "unauthorized").
 pub(crate) fn error_body(e: &Error) -> (StatusCode, Value) {
-    let status = match e.status() {
+    (refusal_status(e), json!({ "detail": e.message() }))
+}
+
+/// The status of a refusal: 401 for every auth failure (AuthX's 400s
+/// included), as in the seed; others (403, 503) as AuthX has them.
+fn refusal_status(e: &Error) -> StatusCode {
+    match e.status() {
         StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED => StatusCode::UNAUTHORIZED,
         s => s,
-    };
-    (status, json!({ "detail": e.message() }))
+    }
 }
 
 pub(crate) fn detail(status: StatusCode, msg: &str) -> Response {
@@ -147,32 +152,28 @@ fn seed_detail(e: &Error, kind: TokenType, auth: &AuthX) -> Cow<'static, str> {
     }
 }
 
-/// An endpoint's refusal of its credential: [`reject`], with the seed's
-/// `detail` (see [`seed_detail`]) in place of AuthX's message.
+/// An endpoint's refusal of its credential, counted as [`reject`] counts
+/// it, answered with the seed's `detail` (see [`seed_detail`]) and AuthX's
+/// challenge header.
 fn reject_as(state: &AppState, e: Error, kind: TokenType, request: &Parts) -> Response {
-    let message = seed_detail(&e, kind, &state.auth);
-    let (parts, _) = reject_in(state, e, Some(request)).into_parts();
-    detail_with(parts, &message)
-}
-
-/// `parts` (status and headers of a rejection) with `{"detail": message}`.
-fn detail_with(mut parts: axum::http::response::Parts, message: &str) -> Response {
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    let body = json!({ "detail": message }).to_string();
-    Response::from_parts(parts, axum::body::Body::from(body))
+    count_refusal(state, &e, Some(request));
+    let mut res = detail(refusal_status(&e), &seed_detail(&e, kind, &state.auth));
+    if let Some(challenge) = e.www_authenticate() {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    res
 }
 
 fn reject(state: &AppState, e: Error) -> Response {
-    reject_in(state, e, None)
+    count_refusal(state, &e, None);
+    AuthRejection::new(&state.auth, e).into_response()
 }
 
-/// Counts (and logs) a refusal; `request` (its head) adds who and where to
-/// the log line of a replayed refresh token.
-fn reject_in(state: &AppState, e: Error, request: Option<&Parts>) -> Response {
+/// Counts (and, for a replay or a store outage, logs) a refusal; `request`
+/// (its head) adds who and where to the log line of a replayed refresh
+/// token.
+fn count_refusal(state: &AppState, e: &Error, request: Option<&Parts>) {
     state
         .metrics
         .auth_failures
@@ -191,7 +192,6 @@ fn reject_in(state: &AppState, e: Error, request: Option<&Parts>) -> Response {
         ErrorKind::StoreUnavailable(why) => log_store_unavailable(why),
         _ => {}
     }
-    AuthRejection::new(&state.auth, e).into_response()
 }
 
 /// The security event of a replayed refresh token, with its subject and
@@ -250,7 +250,7 @@ fn log_store_unavailable(why: &str) {
 }
 
 /// An extractor's outcome, its refusal counted (and, for a replayed
-/// refresh token or an unreachable store, logged) by [`reject_in`] and
+/// refresh token or an unreachable store, logged) by [`count_refusal`] and
 /// answered with the seed's `detail`: a handler taking
 /// `Counted<AccessToken<HeaderOnly>>` runs only for a valid token, and
 /// every refusal is in the metrics.
@@ -586,11 +586,7 @@ async fn logout(State(state): State<AppState>, request: Request) -> Response {
                 // A refresh cookie that does not verify (most often: sent
                 // without its CSRF header) ends no session; say so, since
                 // the answer is still the seed's 200.
-                state
-                    .metrics
-                    .auth_failures
-                    .with_label_values(&[e.error_type()])
-                    .inc();
+                count_refusal(&state, &e, None);
                 tracing::info!(
                     event = "logout_not_revoked",
                     reason = e.error_type(),
