@@ -223,28 +223,15 @@ fn log_reuse(state: &AppState, request: Option<&Parts>) {
 }
 
 /// Logs that the token store cannot be reached, at most once a second:
-/// during an outage every request would otherwise log it. Timed by the
-/// monotonic clock, so a wall-clock step cannot silence it.
+/// during an outage every request would otherwise log it. governor's
+/// limiter, as for logins: monotonic, so a wall-clock step cannot silence
+/// it.
 fn log_store_unavailable(why: &str) {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
-    // Milliseconds since EPOCH of the last warning, plus one (0: none yet).
-    static LAST: AtomicU64 = AtomicU64::new(0);
-    let now = u64::try_from(
-        EPOCH
-            .get_or_init(std::time::Instant::now)
-            .elapsed()
-            .as_millis(),
-    )
-    .unwrap_or(u64::MAX)
-    .saturating_add(1);
-    let last = LAST.load(Ordering::Relaxed);
-    if (last == 0 || now.saturating_sub(last) >= 1000)
-        && LAST
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
+    use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+    static LIMIT: std::sync::LazyLock<DefaultDirectRateLimiter> = std::sync::LazyLock::new(|| {
+        RateLimiter::direct(Quota::per_second(std::num::NonZeroU32::MIN))
+    });
+    if LIMIT.check().is_ok() {
         tracing::warn!(event = "store_unavailable", reason = %why, "token store unavailable; answering 503");
     }
 }
