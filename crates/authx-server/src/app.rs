@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::layers::{HeaderLimitLayer, ObserveLayer};
+use crate::layers::{ObserveLayer, RequestChecksLayer};
 use crate::metrics::Metrics;
 use crate::ratelimit::LoginLimiter;
 use crate::users::Users;
@@ -801,7 +801,7 @@ pub(crate) fn router(state: AppState, limits: &HttpLimits) -> Router {
             latency: state.metrics.latency.clone(),
         })
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(HeaderLimitLayer {
+        .layer(RequestChecksLayer {
             limit: limits.max_header_bytes,
             max_body: limits.max_body_bytes,
         })

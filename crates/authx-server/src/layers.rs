@@ -1,5 +1,5 @@
-//! The two layers every request passes: the header-size limit and the
-//! latency histogram.
+//! The two layers every request passes: the checks made before routing
+//! (header size, `Host`, announced body size) and the latency histogram.
 //!
 //! Written as plain `tower` services rather than `axum::middleware::from_fn`:
 //! a `from_fn` layer boxes its future and clones (boxes) the rest of the
@@ -26,15 +26,15 @@ use prometheus::HistogramVec;
 /// body larger than `max_body` bytes (413). A body without
 /// `Content-Length` is limited while it is read (`RequestBodyLimitLayer`).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct HeaderLimitLayer {
+pub(crate) struct RequestChecksLayer {
     pub(crate) limit: usize,
     pub(crate) max_body: usize,
 }
 
-impl<S> Layer<S> for HeaderLimitLayer {
-    type Service = HeaderLimit<S>;
-    fn layer(&self, inner: S) -> HeaderLimit<S> {
-        HeaderLimit {
+impl<S> Layer<S> for RequestChecksLayer {
+    type Service = RequestChecks<S>;
+    fn layer(&self, inner: S) -> RequestChecks<S> {
+        RequestChecks {
             inner,
             limit: self.limit,
             max_body: self.max_body,
@@ -42,15 +42,15 @@ impl<S> Layer<S> for HeaderLimitLayer {
     }
 }
 
-/// The service of [`HeaderLimitLayer`].
+/// The service of [`RequestChecksLayer`].
 #[derive(Debug, Clone)]
-pub(crate) struct HeaderLimit<S> {
+pub(crate) struct RequestChecks<S> {
     inner: S,
     limit: usize,
     max_body: usize,
 }
 
-impl<S> Service<Request> for HeaderLimit<S>
+impl<S> Service<Request> for RequestChecks<S>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
