@@ -178,7 +178,7 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let conn = connect(&path).map_err(unavailable)?;
         let reader = connect(&path).map_err(unavailable)?;
-        let store = Self {
+        Ok(Self {
             path: Arc::new(path),
             conn: Arc::new(Mutex::new(Some((conn, 0)))),
             reader: Arc::new(Mutex::new(Some((reader, 0)))),
@@ -186,8 +186,7 @@ impl SqliteStore {
             writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             last_now: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
             pending: Arc::default(),
-        };
-        Ok(store)
+        })
     }
 
     /// Another handle on the same file with its own connection, as a second
