@@ -14,7 +14,11 @@
 #   BENCH_CONNS      wrk connections for those            (32)
 #   BENCH_SESSIONS_N sessions = connections for /refresh; one run per
 #                    number in the list                     (4 16)
-#   BENCH_MAX_LOAD   wait while the 1-minute load average is above this (1.0)
+#   BENCH_ROUNDS     rounds; each measures every selected server and route
+#                    once, in the same order, so that the ratios compare
+#                    measurements taken a minute or two apart   (3)
+#   BENCH_MAX_BUSY   before each measurement, wait while the machine is busier
+#                    than this, in % of one core, over 2 s      (20)
 #   BENCH_LOAD_WAIT  give up waiting after this many seconds, run anyway (300)
 #   BENCH_ONLY       space-separated subset of: A B C     (all)
 #   BENCH_ROUTES     space-separated subset of: protected healthz refresh (all)
@@ -44,7 +48,8 @@ WARMUP="${BENCH_WARMUP:-3}"
 THREADS="${BENCH_THREADS:-2}"
 CONNS="${BENCH_CONNS:-32}"
 SESSION_COUNTS="${BENCH_SESSIONS_N:-4 16}"
-MAX_LOAD="${BENCH_MAX_LOAD:-1.0}"
+ROUNDS="${BENCH_ROUNDS:-3}"
+MAX_BUSY="${BENCH_MAX_BUSY:-20}"
 LOAD_WAIT="${BENCH_LOAD_WAIT:-300}"
 ONLY="${BENCH_ONLY:-A B C}"
 ROUTES="${BENCH_ROUTES:-protected healthz refresh}"
@@ -111,18 +116,29 @@ proc_ticks() { # utime + stime of a whole process (all threads), in ticks
 machine_busy_ticks() { # all CPUs, everything but idle and iowait
     awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 
+busy_pct() { # % of one core the whole machine used over the next 2 s
+    local m0 m1
+    m0=$(machine_busy_ticks)
+    sleep 2
+    m1=$(machine_busy_ticks)
+    echo $(((m1 - m0) * 100 / (2 * TICK)))
+}
+
+# Waits until the machine is idle apart from this script (the servers wait
+# for requests, so they use nothing between measurements).
 wait_for_quiet() {
-    local waited=0
-    while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; do
+    local waited=0 busy
+    busy=$(busy_pct)
+    while [ "$busy" -gt "$MAX_BUSY" ]; do
         if [ "$waited" -ge "$LOAD_WAIT" ]; then
-            log "load average still $(load1) after ${waited}s; measuring anyway (flagged)"
+            log "machine still ${busy}% busy after ${waited}s; measuring anyway (flagged in 'other')"
             return 0
         fi
-        log "load average $(load1) > $MAX_LOAD; waiting 30s"
-        sleep 30
-        waited=$((waited + 30))
+        log "machine ${busy}% busy (> ${MAX_BUSY}%); waiting 10s"
+        sleep 10
+        waited=$((waited + 10))
+        busy=$(busy_pct)
     done
 }
 
@@ -173,7 +189,7 @@ make_sessions() {
 }
 
 RESULTS="$OUT/results.tsv"
-printf 'server\troute\treq_s\tp50_ms\tp99_ms\trequests\tnon2xx\tsock_err\tnon200\trotated\tsrv_cpu_us\tredis_cpu_us\twrk_cpu_us\tother_pct\trss_start_mib\tpeak_rss_mib\tload1\n' >"$RESULTS"
+printf 'round\tserver\troute\treq_s\tp50_ms\tp99_ms\trequests\tnon2xx\tsock_err\tnon200\trotated\tsrv_cpu_us\tredis_cpu_us\twrk_cpu_us\tother_pct\trss_start_mib\tpeak_rss_mib\n' >"$RESULTS"
 
 # measure LABEL ROUTE_LABEL PID WRK_ARGS... (last arg: URL)
 # Waits for a quiet machine, runs wrk for DURATION, records one row.
@@ -182,8 +198,7 @@ measure() {
     local label=$1 route=$2 pid=$3
     shift 3
     wait_for_quiet
-    local load; load=$(load1)
-    local tag; tag=$(echo "$label-$route" | tr -c 'A-Za-z0-9\n' '_')
+    local tag; tag=$(echo "r$ROUND-$label-$route" | tr -c 'A-Za-z0-9\n' '_')
     local rssf="$OUT/$tag.rss"; echo 0 >"$rssf"
     local rss0; rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
     rss_sampler "$pid" "$rssf" &
@@ -191,7 +206,7 @@ measure() {
     local s0 m0 r0=0 s1 m1 r1=0
     s0=$(proc_ticks "$pid"); m0=$(machine_busy_ticks)
     [ -n "$REDIS_PID" ] && r0=$(proc_ticks "$REDIS_PID")
-    log "$label $route: wrk -d${DURATION}s ${*//Bearer [^ ]*/Bearer …} (load1 $load)"
+    log "round $ROUND, $label $route: wrk -d${DURATION}s ${*//Bearer [^ ]*/Bearer …}"
     # /usr/bin/time: wrk's own CPU (user, system seconds)
     /usr/bin/time -f 'WRKTIME %U %S' -o "$OUT/$tag.time" \
         wrk -d"${DURATION}s" --latency "$@" >"$OUT/$tag.wrk" 2>&1
@@ -203,7 +218,7 @@ measure() {
     local wrkt; wrkt=$(grep '^WRKTIME' "$OUT/$tag.time" | awk '{ print $2 + $3 }')
     awk -v line="$line" -v label="$label" -v route="$route" \
         -v ds=$((s1 - s0)) -v dr=$((r1 - r0)) -v dm=$((m1 - m0)) -v redis="$REDIS_PID" \
-        -v wrkt="$wrkt" -v tick="$TICK" -v ncpu="$NCPU" -v rss0="$rss0" -v rss="$(cat "$rssf")" -v load1="$load" '
+        -v wrkt="$wrkt" -v tick="$TICK" -v ncpu="$NCPU" -v rss0="$rss0" -v rss="$(cat "$rssf")" -v round="$ROUND" '
         BEGIN {
             n = split(line, kv, " ")
             for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
@@ -214,11 +229,11 @@ measure() {
             other = (dm / tick - ds / tick - dr / tick - wrkt) / secs * 100
             if (other < 0) other = 0
             sock = v["sock_connect"] + v["sock_read"] + v["sock_write"] + v["sock_timeout"]
-            printf "%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%d\t%s\t%s\t%.1f\t%s\t%.1f\t%.0f\t%.1f\t%.1f\t%s\n",
-                label, route, req / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, req,
+            printf "%d\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%d\t%s\t%s\t%.1f\t%s\t%.1f\t%.0f\t%.1f\t%.1f\n",
+                round, label, route, req / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, req,
                 v["non2xx"], sock, (v["non200"] < 0 ? "-" : v["non200"]),
                 (v["rotated"] < 0 ? "-" : v["rotated"]),
-                srv_us, redis_us, wrk_us, other, rss0 / 1024, rss / 1024, load1
+                srv_us, redis_us, wrk_us, other, rss0 / 1024, rss / 1024
         }' >>"$RESULTS"
     tail -1 "$RESULTS" >&2
 }
@@ -227,24 +242,22 @@ warmup() { # wrk args...; unmeasured
     [ "$WARMUP" -gt 0 ] && wrk -d"${WARMUP}s" "$@" >/dev/null 2>&1 || true
 }
 
-# refresh_run LABEL BASE PID: one measurement per number of sessions in
-# SESSION_COUNTS (a server that waits on a store may need more sessions in
-# flight than one that does not to reach its throughput).
+# refresh_run LABEL BASE PID N: /refresh with N sessions in flight (a
+# server that waits on a store may need more sessions in flight than one
+# that does not to reach its throughput).
 refresh_run() {
-    local label=$1 base=$2 pid=$3 n t
-    for n in $SESSION_COUNTS; do
-        # THREADS wrk threads (fewer when there are fewer sessions), each
-        # with a pool of sessions, one connection per session
-        t=$((n < THREADS ? n : THREADS))
-        # warm-up on its own sessions: a rotated token must never be replayed
-        make_sessions "$base" "$OUT/sessions-$label-warm.txt" "$n"
-        BENCH_SESSIONS="$OUT/sessions-$label-warm.txt" BENCH_REFRESH_THREADS=$t \
-            warmup -t"$t" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
-        make_sessions "$base" "$OUT/sessions-$label.txt" "$n"
-        BENCH_SESSIONS="$OUT/sessions-$label.txt" BENCH_REFRESH_THREADS=$t \
-            measure "$label" "POST /refresh, $n sessions" "$pid" \
-            -t"$t" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
-    done
+    local label=$1 base=$2 pid=$3 n=$4 t
+    # THREADS wrk threads (fewer when there are fewer sessions), each
+    # with a pool of sessions, one connection per session
+    t=$((n < THREADS ? n : THREADS))
+    # warm-up on its own sessions: a rotated token must never be replayed
+    make_sessions "$base" "$OUT/sessions-$label-warm.txt" "$n"
+    BENCH_SESSIONS="$OUT/sessions-$label-warm.txt" BENCH_REFRESH_THREADS=$t \
+        warmup -t"$t" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
+    make_sessions "$base" "$OUT/sessions-$label.txt" "$n"
+    BENCH_SESSIONS="$OUT/sessions-$label.txt" BENCH_REFRESH_THREADS=$t \
+        measure "$label" "POST /refresh, $n sessions" "$pid" \
+        -t"$t" -c"$n" -s "$BENCH_DIR/refresh.lua" "$base/refresh"
 }
 
 # start_authx LABEL DB [extra env...] -> sets SRV_PID, SRV_BASE
@@ -279,115 +292,143 @@ stop() { # pid
     wait "$1" 2>/dev/null || true
 }
 
-# get_run LABEL PATH: wrk GET of PATH on the current server (SRV_BASE,
-# SRV_PID) with the Bearer header of one login, made on first use (ACCESS
-# is emptied for each server).
+# get_run LABEL BASE PID ACCESS PATH: wrk GET of PATH with ACCESS as the
+# Bearer token.
 get_run() {
-    if [ -z "$ACCESS" ]; then
-        read -r ACCESS _ < <(login "$SRV_BASE")
-        [ -n "$ACCESS" ] || { echo "login at $SRV_BASE failed" >&2; exit 1; }
-    fi
-    warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" "$SRV_BASE$2"
-    measure "$1" "GET $2" "$SRV_PID" \
-        -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $ACCESS" -s "$BENCH_DIR/report.lua" "$SRV_BASE$2"
+    local label=$1 base=$2 pid=$3 access=$4 path=$5
+    warmup -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $access" "$base$path"
+    measure "$label" "GET $path" "$pid" \
+        -t"$THREADS" -c"$CONNS" -H "Authorization: Bearer $access" -s "$BENCH_DIR/report.lua" "$base$path"
 }
 
-# ---------------------------------------------------------------- runs
-SERVERS=""
+# ---------------------------------------------------------------- servers
+# Every selected server is started first and stays up for all the rounds;
+# a server that is not being measured waits for requests and uses no CPU.
+A_LABEL="A authx-server (SQLite)"
+B_LABEL="B authx-server (Redis)"
+C_LABEL="C seed FastAPI (uvicorn)"
 if [[ " $ONLY " == *" A "* ]]; then
     start_authx A "$OUT/authx-a.db"
-    log "A: authx-server, SQLite store, pid $SRV_PID at $SRV_BASE"
-    ACCESS=""
-    want protected && get_run "A authx-server (SQLite)" /protected
-    # The same Authorization header as /protected, ignored here: the two
-    # runs then differ only by what authx does with it.
-    want healthz && get_run "A authx-server (SQLite)" /healthz
-    want refresh && refresh_run "A authx-server (SQLite)" "$SRV_BASE" "$SRV_PID"
-    stop "$SRV_PID"
-    SERVERS="$SERVERS A"
+    A_PID=$SRV_PID A_BASE=$SRV_BASE
+    log "A: authx-server, SQLite store, pid $A_PID at $A_BASE"
+    read -r A_ACCESS _ < <(login "$A_BASE")
+    [ -n "$A_ACCESS" ] || { echo "login at $A_BASE failed" >&2; exit 1; }
 fi
-
 if [[ " $ONLY " == *" B "* ]]; then
     REDIS_PREFIX="authx-bench-$(date +%s)-$$:"
     start_authx B "$OUT/authx-b.db" REDIS_URL="$REDIS_URL" AUTHX_REDIS_PREFIX="$REDIS_PREFIX"
-    log "B: authx-server, Redis store ($REDIS_URL, prefix $REDIS_PREFIX), pid $SRV_PID at $SRV_BASE"
+    B_PID=$SRV_PID B_BASE=$SRV_BASE
+    log "B: authx-server, Redis store ($REDIS_URL, prefix $REDIS_PREFIX), pid $B_PID at $B_BASE"
     # redis-server's CPU is reported beside the server's when it is local
+    B_REDIS_PID=""
     if command -v redis-cli >/dev/null 2>&1; then
         rp=$(redis-cli -u "$REDIS_URL" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')
-        [ -n "$rp" ] && [ -r "/proc/$rp/stat" ] && REDIS_PID=$rp
+        [ -n "$rp" ] && [ -r "/proc/$rp/stat" ] && B_REDIS_PID=$rp
     fi
-    want refresh && refresh_run "B authx-server (Redis)" "$SRV_BASE" "$SRV_PID"
-    REDIS_PID=""
-    stop "$SRV_PID"
-    if command -v redis-cli >/dev/null 2>&1; then
-        redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" 2>/dev/null |
-            xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null 2>&1 || true
-    fi
-    SERVERS="$SERVERS B"
 fi
-
 if [[ " $ONLY " == *" C "* ]]; then
     port=$(free_port)
     "$VENV/bin/python" -m uvicorn seed_app:app --app-dir "$OUT" \
         --host 127.0.0.1 --port "$port" --log-level warning \
         >"$OUT/server-C.log" 2>&1 &
-    SRV_PID=$!
-    PIDS+=("$SRV_PID")
-    SRV_BASE="http://127.0.0.1:$port"
-    wait_http "$SRV_BASE/"
-    log "C: seed FastAPI + AuthX under uvicorn, pid $SRV_PID at $SRV_BASE"
-    ACCESS=""
-    want protected && get_run "C seed FastAPI (uvicorn)" /protected
-    want refresh && refresh_run "C seed FastAPI (uvicorn)" "$SRV_BASE" "$SRV_PID"
-    stop "$SRV_PID"
-    SERVERS="$SERVERS C"
+    C_PID=$!
+    PIDS+=("$C_PID")
+    C_BASE="http://127.0.0.1:$port"
+    wait_http "$C_BASE/"
+    log "C: seed FastAPI + AuthX under uvicorn, pid $C_PID at $C_BASE"
+    read -r C_ACCESS _ < <(login "$C_BASE")
+    [ -n "$C_ACCESS" ] || { echo "login at $C_BASE failed" >&2; exit 1; }
+fi
+on() { [[ " $ONLY " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------- rounds
+# In each round the routes that are compared are measured one after the
+# other: A /protected, A /healthz, C /protected, then for each number of
+# sessions A, B and C /refresh. Absolute speeds on a shared VM drift over
+# minutes; measurements seconds apart drift much less.
+for ROUND in $(seq 1 "$ROUNDS"); do
+    if want protected; then
+        on A && get_run "$A_LABEL" "$A_BASE" "$A_PID" "$A_ACCESS" /protected
+        # The same Authorization header as /protected, ignored here: the
+        # two runs then differ only by what authx does with it.
+        on A && want healthz && get_run "$A_LABEL" "$A_BASE" "$A_PID" "$A_ACCESS" /healthz
+        on C && get_run "$C_LABEL" "$C_BASE" "$C_PID" "$C_ACCESS" /protected
+    elif want healthz && on A; then
+        get_run "$A_LABEL" "$A_BASE" "$A_PID" "$A_ACCESS" /healthz
+    fi
+    if want refresh; then
+        for n in $SESSION_COUNTS; do
+            on A && refresh_run "$A_LABEL" "$A_BASE" "$A_PID" "$n"
+            if on B; then
+                REDIS_PID=$B_REDIS_PID
+                refresh_run "$B_LABEL" "$B_BASE" "$B_PID" "$n"
+                REDIS_PID=""
+            fi
+            on C && refresh_run "$C_LABEL" "$C_BASE" "$C_PID" "$n"
+        done
+    fi
+done
+
+for p in "${PIDS[@]}"; do stop "$p"; done
+PIDS=()
+if on B && command -v redis-cli >/dev/null 2>&1; then
+    redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" 2>/dev/null |
+        xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null 2>&1 || true
 fi
 
 # ---------------------------------------------------------------- report
-python3 - "$RESULTS" "$OUT/results.md" "$GIT_REV" "$GIT_DIRTY" "$BIN_SHA" "$BIN_TIME" "$DURATION" "$THREADS" "$CONNS" "$SESSION_COUNTS" "$SERVER_ARGS" <<'PY'
-import csv, sys
+python3 - "$RESULTS" "$OUT/results.md" "$GIT_REV" "$GIT_DIRTY" "$BIN_SHA" "$BIN_TIME" "$DURATION" "$THREADS" "$CONNS" "$SESSION_COUNTS" "$SERVER_ARGS" "$ROUNDS" <<'PY'
+import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-rev, dirty, sha, built, dur, thr, conns, counts, server_args = sys.argv[3:12]
+rev, dirty, sha, built, dur, thr, conns, counts, server_args, rounds = sys.argv[3:13]
 counts = counts.split()
+rounds = [str(r) for r in range(1, int(rounds) + 1)]
 out = []
 out.append(f"Source: `{rev}`" + (f" plus uncommitted changes to {dirty}" if dirty else " (crates clean)") +
-           f"; authx-server binary sha256 `{sha}…`, built {built}. wrk -d{dur}s: `-t{thr} -c{conns}` for the GET routes, "
+           f"; authx-server binary sha256 `{sha}…`, built {built}. {len(rounds)} rounds; wrk -d{dur}s: "
+           f"`-t{thr} -c{conns}` for the GET routes, "
            f"`-t{thr} -cN` with N sessions (one per connection) for /refresh, N = " + ", ".join(counts) + "." +
            (f" authx-server flags: `{server_args}`." if server_args else ""))
 out.append("")
-out.append("| server | route | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | non-200 (Lua) | rotations | server CPU µs/req | redis CPU µs/req | wrk CPU µs/req | other CPU % | RSS at start MiB | peak RSS MiB | load1 at start |")
-out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+out.append("| round | server | route | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | non-200 (Lua) | rotations | server CPU µs/req | redis CPU µs/req | wrk CPU µs/req | other CPU % | RSS at start MiB | peak RSS MiB |")
+out.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
-    out.append("| {server} | {route} | {req_s} | {p50_ms} | {p99_ms} | {requests} | {non2xx} | {sock_err} | {non200} | {rotated} | {srv_cpu_us} | {redis_cpu_us} | {wrk_cpu_us} | {other_pct} | {rss_start_mib} | {peak_rss_mib} | {load1} |".format(**r))
+    out.append("| {round} | {server} | {route} | {req_s} | {p50_ms} | {p99_ms} | {requests} | {non2xx} | {sock_err} | {non200} | {rotated} | {srv_cpu_us} | {redis_cpu_us} | {wrk_cpu_us} | {other_pct} | {rss_start_mib} | {peak_rss_mib} |".format(**r))
 
-def get(server_prefix, route):
+def get(rnd, server_prefix, route):
     for r in rows:
-        if r["server"].startswith(server_prefix) and r["route"] == route:
+        if r["round"] == rnd and r["server"].startswith(server_prefix) and r["route"] == route:
             return r
+
+def cpu_of(r):  # the server's CPU plus redis-server's for the Redis run
+    return float(r["srv_cpu_us"]) + (float(r["redis_cpu_us"]) if r["redis_cpu_us"] != "-" else 0.0)
+
 ratios = []
-def ratio(name, a, b, target, kind):
-    if not (a and b):
+def ratio(name, a, b, route_a, route_b, target):
+    """req/s of (a, route_a) over (b, route_b), round by round; the
+    verdict is on the median of the rounds."""
+    per_round, cpu = [], []
+    for rnd in rounds:
+        x, y = get(rnd, a, route_a), get(rnd, b, route_b)
+        if x and y:
+            per_round.append(float(x["req_s"]) / float(y["req_s"]))
+            cpu.append(cpu_of(y) / cpu_of(x))
+    if not per_round:
         return
-    if kind == "rps":
-        x = float(a["req_s"]) / float(b["req_s"])
-        def cpu_of(r):  # the server's CPU plus redis-server's for the Redis run
-            return float(r["srv_cpu_us"]) + (float(r["redis_cpu_us"]) if r["redis_cpu_us"] != "-" else 0.0)
-        cpu = cpu_of(b) / cpu_of(a)
-        ok = x >= target
-        ratios.append(f"| {name} | {x:.2f} | ≥ {target:g} | {'met' if ok else '**NOT met**'} | {cpu:.2f} |")
-pa, ha = get("A", "GET /protected"), get("A", "GET /healthz")
-pc = get("C", "GET /protected")
-ratio("/protected A ÷ seed /protected", pa, pc, 30, "rps")
-ratio("/protected A ÷ /healthz A", pa, ha, 0.85, "rps")
+    med = statistics.median(per_round)
+    ratios.append(f"| {name} | " + ", ".join(f"{v:.2f}" for v in per_round) +
+                  f" | **{med:.2f}** | ≥ {target:g} | {'met' if med >= target else '**NOT met**'} | "
+                  f"{statistics.median(cpu):.2f} |")
+ratio("/protected A ÷ seed /protected", "A", "C", "GET /protected", "GET /protected", 30)
+ratio("/protected A ÷ /healthz A", "A", "A", "GET /protected", "GET /healthz", 0.85)
 for n in counts:
     route = f"POST /refresh, {n} sessions"
-    rc = get("C", route)
-    ratio(f"/refresh A (SQLite) ÷ seed /refresh, {n} sessions", get("A", route), rc, 10, "rps")
-    ratio(f"/refresh B (Redis) ÷ seed /refresh, {n} sessions", get("B", route), rc, 10, "rps")
+    ratio(f"/refresh A (SQLite) ÷ seed /refresh, {n} sessions", "A", "C", route, route, 10)
+    ratio(f"/refresh B (Redis) ÷ seed /refresh, {n} sessions", "B", "C", route, route, 10)
 if ratios:
     out.append("")
-    out.append("| ratio | req/s ratio | target | result | server-CPU-per-request ratio (denominator's µs ÷ numerator's µs; Redis run: authx-server + redis-server) |")
-    out.append("|---|---:|---|---|---:|")
+    out.append("| ratio | req/s ratio, round by round | median | target | result (median) | server-CPU-per-request ratio, median (denominator's µs ÷ numerator's µs; Redis run: authx-server + redis-server) |")
+    out.append("|---|---|---:|---|---|---:|")
     out.extend(ratios)
 text = "\n".join(out) + "\n"
 open(sys.argv[2], "w").write(text)
