@@ -189,10 +189,14 @@ impl Users {
             .argon
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
+        let current = !known || self.is_current(&parsed);
+        if !ok && !current {
+            make_up_cost(self.argon.params(), &parsed);
+        }
         if !(ok && known) {
             return Ok(None);
         }
-        if !self.is_current(&parsed) {
+        if !current {
             // Hashed with other settings (an older or weaker cost): the
             // password is at hand now, so store it hashed as configured.
             match self.rehash(username, &hash, password) {
@@ -264,6 +268,42 @@ impl Users {
     }
 }
 
+/// Runs the argon2 work that checking `hash` fell short of the configured
+/// settings (`want`) by, and throws the result away. A hash made before the
+/// cost was raised verifies faster than the decoy; without this, a wrong
+/// password for such an account would answer sooner than one for an
+/// unknown user, and the timing would tell which accounts exist until their
+/// owners next log in (and get the hash upgraded). Written here because
+/// the argon2 crate has nothing like it (Django's `harden_runtime`).
+fn make_up_cost(want: &Params, hash: &PasswordHash) {
+    let have = Params::try_from(hash).map_or(0, |p| work(&p));
+    if let Some(params) = make_up_params(have, work(want)) {
+        let mut out = [0u8; 32];
+        // Fixed input: only the time this takes matters.
+        let _ = Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into(
+            b"authx-make-up-cost",
+            b"authx-make-up-salt",
+            &mut out,
+        );
+    }
+}
+
+/// Argon2's work, in 1 KiB block fills: memory × passes (lanes fill the
+/// same blocks between them, and run on one thread here).
+fn work(p: &Params) -> u64 {
+    u64::from(p.m_cost()) * u64::from(p.t_cost())
+}
+
+/// One pass over as many KiB as `have` falls short of `want`, or `None`
+/// when it does not.
+fn make_up_params(have: u64, want: u64) -> Option<Params> {
+    let missing = want.checked_sub(have).filter(|&m| m > 0)?;
+    let m_cost = u32::try_from(missing)
+        .unwrap_or(Params::MAX_M_COST)
+        .max(Params::MIN_M_COST);
+    Params::new(m_cost, 1, 1, Some(32)).ok()
+}
+
 fn validate_username(username: &str) -> Result<(), UserError> {
     if username.is_empty() || username.len() > 64 || !username.chars().all(|c| c.is_ascii_graphic())
     {
@@ -320,6 +360,23 @@ mod tests {
                 )
             })
             .expect("stored hash")
+    }
+
+    #[test]
+    fn the_work_an_older_hash_falls_short_by_is_made_up() {
+        // OWASP's t=2 setting checked under a t=1, 46 MiB configuration.
+        let p = make_up_params(19456 * 2, 47104).expect("short");
+        assert_eq!((p.m_cost(), p.t_cost(), p.p_cost()), (8192, 1, 1));
+        // As much work or more: nothing to make up.
+        assert!(make_up_params(47104, 47104).is_none());
+        assert!(make_up_params(65536 * 3, 47104).is_none());
+        // A shortfall under argon2's minimum runs the minimum; a hash
+        // whose costs cannot be read, the whole configured cost.
+        let tiny = make_up_params(47100, 47104).expect("short");
+        assert_eq!(tiny.m_cost(), Params::MIN_M_COST);
+        assert_eq!(make_up_params(0, 47104).expect("short").m_cost(), 47104);
+        let huge = make_up_params(0, u64::from(u32::MAX) * 4).expect("short");
+        assert_eq!(huge.m_cost(), Params::MAX_M_COST);
     }
 
     #[test]
