@@ -305,31 +305,66 @@ struct TokenResponse {
 
 impl IntoResponse for TokenResponse {
     fn into_response(self) -> Response {
-        // JSON escapes only `"`, `\` and control characters, none of which
-        // a token holds (base64url and dots): the body is assembled around
-        // it in one branch-free check instead of serde_json's per-byte
-        // escape scan (login and refresh). Anything else goes through
-        // serde_json.
-        let plain = self
-            .access_token
-            .bytes()
-            .fold(true, |ok, b| ok & (b != b'"') & (b != b'\\') & (b >= 0x20));
-        if !plain || self.token_type != "bearer" {
-            return Json(self).into_response();
-        }
-        let mut body = String::with_capacity(self.access_token.len() + 48);
-        body.push_str(r#"{"access_token":""#);
-        body.push_str(&self.access_token);
-        body.push_str(r#"","token_type":"bearer"}"#);
-        (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response()
+        string_object(&[
+            ("access_token", Some(&self.access_token)),
+            ("token_type", Some(self.token_type)),
+        ])
     }
+}
+
+/// A JSON object whose values are strings or `null`, as serde_json would
+/// write it (same bytes), for the bodies of the seed's hot endpoints. The
+/// keys are constants without anything JSON escapes. A value that holds
+/// nothing to escape (no `"`, `\` or control character: tokens, and nearly
+/// every name) is copied after one branch-free check; any other goes
+/// through serde_json. serde_json's own string writer looks every byte up
+/// in its escape table, which cost more than the rest of building these
+/// small bodies.
+fn string_object(fields: &[(&'static str, Option<&str>)]) -> Response {
+    let len: usize = fields
+        .iter()
+        .map(|(k, v)| k.len() + v.map_or(4, str::len) + 6)
+        .sum();
+    let mut body = Vec::with_capacity(len + 2);
+    body.push(b'{');
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.push(b'"');
+        body.extend_from_slice(key.as_bytes());
+        body.extend_from_slice(b"\":");
+        match value {
+            None => body.extend_from_slice(b"null"),
+            Some(v) if needs_no_escape(v) => {
+                body.push(b'"');
+                body.extend_from_slice(v.as_bytes());
+                body.push(b'"');
+            }
+            Some(v) => {
+                if serde_json::to_writer(&mut body, v).is_err() {
+                    // Writing a `str` into a `Vec` cannot fail; should it,
+                    // the field is still valid JSON.
+                    body.extend_from_slice(b"null");
+                }
+            }
+        }
+    }
+    body.push(b'}');
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Whether JSON writes `s` between quotes as it is (RFC 8259 §7).
+fn needs_no_escape(s: &str) -> bool {
+    s.bytes()
+        .fold(true, |ok, b| ok & (b != b'"') & (b != b'\\') & (b >= 0x20))
 }
 
 /// FastAPI's 422 shape for a body that does not validate.
@@ -518,40 +553,54 @@ async fn refresh(
 }
 
 #[derive(Serialize)]
-struct ProtectedResponse {
+struct ProtectedResponse<'a> {
     message: &'static str,
-    username: String,
-    email: Option<String>,
+    username: &'a str,
+    email: Option<&'a str>,
     token_location: TokenLocation,
 }
 
+impl IntoResponse for ProtectedResponse<'_> {
+    fn into_response(self) -> Response {
+        string_object(&[
+            ("message", Some(self.message)),
+            ("username", Some(self.username)),
+            ("email", self.email),
+            ("token_location", Some(self.token_location.as_str())),
+        ])
+    }
+}
+
 async fn protected(Counted(token): Counted<AccessToken<HeaderOnly>>) -> Response {
-    let email = token
-        .payload
-        .extra
-        .get("email")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    Json(ProtectedResponse {
+    ProtectedResponse {
         message: "Access granted",
-        username: token.payload.sub,
-        email,
+        username: &token.payload.sub,
+        email: token.payload.extra.get("email").and_then(Value::as_str),
         token_location: token.location,
-    })
+    }
     .into_response()
 }
 
 #[derive(Serialize)]
-struct ActionResponse {
+struct ActionResponse<'a> {
     message: &'static str,
-    username: String,
+    username: &'a str,
+}
+
+impl IntoResponse for ActionResponse<'_> {
+    fn into_response(self) -> Response {
+        string_object(&[
+            ("message", Some(self.message)),
+            ("username", Some(self.username)),
+        ])
+    }
 }
 
 async fn protected_action(Counted(token): Counted<AccessToken<HeaderOnly>>) -> Response {
-    Json(ActionResponse {
+    ActionResponse {
         message: "Action performed successfully",
-        username: token.payload.sub,
-    })
+        username: &token.payload.sub,
+    }
     .into_response()
 }
 
@@ -840,6 +889,7 @@ mod tests {
         for token in [
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlLV8",
             "not a token: ü, ~ and \u{7f}",
+            "a\"b\\c\n\u{1}",
         ] {
             let (ct, body) = body_of(
                 TokenResponse {
@@ -860,20 +910,42 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn token_response_escapes_what_needs_escaping() {
-        // Not a token we would mint, but never invalid JSON either.
-        let odd = "a\"b\\c";
-        let (_, body) = body_of(
-            TokenResponse {
-                access_token: odd.to_owned(),
-                token_type: "bearer",
+    async fn protected_bodies_are_what_serde_json_writes() {
+        let names = [
+            "user1",
+            "",
+            "ü~\u{7f} 名前",
+            "quote\" backslash\\ tab\t nul\u{0} del\u{1f}",
+        ];
+        for name in names {
+            for email in [None, Some("user1@example.com"), Some(name)] {
+                let r = ProtectedResponse {
+                    message: "Access granted",
+                    username: name,
+                    email,
+                    token_location: TokenLocation::Headers,
+                };
+                let expected = serde_json::to_string(&r).unwrap_or_default();
+                let (ct, body) = body_of(r.into_response()).await;
+                assert_eq!(ct, Some(HeaderValue::from_static("application/json")));
+                assert_eq!(body, expected, "{name:?} {email:?}");
             }
-            .into_response(),
-        )
-        .await;
-        let v: Value = serde_json::from_str(&body).unwrap_or_default();
-        assert_eq!(v["access_token"], odd);
-        assert_eq!(v["token_type"], "bearer");
+            let r = ActionResponse {
+                message: "Action performed successfully",
+                username: name,
+            };
+            let expected = serde_json::to_string(&r).unwrap_or_default();
+            let (_, body) = body_of(r.into_response()).await;
+            assert_eq!(body, expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn only_quote_backslash_and_control_characters_need_escaping() {
+        assert!(needs_no_escape("abc.DEF-_~ ü 名 \u{7f}"));
+        for c in ['"', '\\', '\n', '\u{0}', '\u{1f}'] {
+            assert!(!needs_no_escape(&format!("a{c}b")), "{c:?}");
+        }
     }
 
     #[test]
