@@ -277,7 +277,7 @@ impl Users {
 /// the argon2 crate has nothing like it (Django's `harden_runtime`).
 fn make_up_cost(want: &Params, hash: &PasswordHash) {
     let have = Params::try_from(hash).map_or(0, |p| work(&p));
-    if let Some(params) = make_up_params(have, work(want)) {
+    if let Some(params) = make_up_params(have, want) {
         let mut out = [0u8; 32];
         // Fixed input: only the time this takes matters.
         let _ = Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into(
@@ -294,14 +294,20 @@ fn work(p: &Params) -> u64 {
     u64::from(p.m_cost()) * u64::from(p.t_cost())
 }
 
-/// One pass over as many KiB as `have` falls short of `want`, or `None`
-/// when it does not.
-fn make_up_params(have: u64, want: u64) -> Option<Params> {
-    let missing = want.checked_sub(have).filter(|&m| m > 0)?;
-    let m_cost = u32::try_from(missing)
-        .unwrap_or(Params::MAX_M_COST)
-        .max(Params::MIN_M_COST);
-    Params::new(m_cost, 1, 1, Some(32)).ok()
+/// Argon2 settings for the work `have` falls short of `want` by, or `None`
+/// when it does not: one pass over the missing KiB when that is less than
+/// the configured memory, else the configured memory with as many passes
+/// as make up the rest (never more memory than a login already uses).
+fn make_up_params(have: u64, want: &Params) -> Option<Params> {
+    let missing = work(want).checked_sub(have).filter(|&m| m > 0)?;
+    let memory = u64::from(want.m_cost());
+    let (m_cost, t_cost) = if missing <= memory {
+        (missing, 1)
+    } else {
+        (memory, ((missing + memory / 2) / memory).max(1))
+    };
+    let m_cost = u32::try_from(m_cost).ok()?.max(Params::MIN_M_COST);
+    Params::new(m_cost, u32::try_from(t_cost).ok()?, 1, Some(32)).ok()
 }
 
 fn validate_username(username: &str) -> Result<(), UserError> {
@@ -364,19 +370,25 @@ mod tests {
 
     #[test]
     fn the_work_an_older_hash_falls_short_by_is_made_up() {
+        let costs = |p: Params| (p.m_cost(), p.t_cost(), p.p_cost());
+        let params = |m, t| Params::new(m, t, 1, None).expect("params");
         // OWASP's t=2 setting checked under a t=1, 46 MiB configuration.
-        let p = make_up_params(19456 * 2, 47104).expect("short");
-        assert_eq!((p.m_cost(), p.t_cost(), p.p_cost()), (8192, 1, 1));
+        let p = make_up_params(19456 * 2, &params(47104, 1)).expect("short");
+        assert_eq!(costs(p), (8192, 1, 1));
         // As much work or more: nothing to make up.
-        assert!(make_up_params(47104, 47104).is_none());
-        assert!(make_up_params(65536 * 3, 47104).is_none());
-        // A shortfall under argon2's minimum runs the minimum; a hash
-        // whose costs cannot be read, the whole configured cost.
-        let tiny = make_up_params(47100, 47104).expect("short");
+        assert!(make_up_params(47104, &params(47104, 1)).is_none());
+        assert!(make_up_params(65536 * 3, &params(47104, 1)).is_none());
+        // A shortfall under argon2's minimum runs the minimum.
+        let tiny = make_up_params(47100, &params(47104, 1)).expect("short");
         assert_eq!(tiny.m_cost(), Params::MIN_M_COST);
-        assert_eq!(make_up_params(0, 47104).expect("short").m_cost(), 47104);
-        let huge = make_up_params(0, u64::from(u32::MAX) * 4).expect("short");
-        assert_eq!(huge.m_cost(), Params::MAX_M_COST);
+        // A hash whose costs cannot be read: the whole configured cost, in
+        // no more memory than the configuration uses.
+        let all = make_up_params(0, &params(19456, 2)).expect("short");
+        assert_eq!(costs(all), (19456, 2, 1));
+        let most = make_up_params(4096, &params(7168, 5)).expect("short");
+        assert_eq!(costs(most), (7168, 4, 1));
+        let huge = make_up_params(0, &params(Params::MAX_M_COST, 4)).expect("short");
+        assert_eq!(costs(huge), (Params::MAX_M_COST, 4, 1));
     }
 
     #[test]
